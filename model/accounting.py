@@ -1,0 +1,192 @@
+"""Books of a run, and the accounting identities checked at its end.
+
+``DailyBooks`` records every sale by day, reporting cell (district x urban or
+rural x income quintile, plus visitors and institutions), sector, channel and
+merchant size class, and keeps an independent running total so that the
+breakdowns can be checked against it. ``check_accounts`` raises
+``AccountingError`` when any identity fails:
+
+* outlay never exceeds the budget of any pool, at any funding level;
+* outlay equals the payments made to merchants and households;
+* vouchers issued = redeemed + expired + outstanding, for every tool;
+* no household's savings are negative;
+* breakdown sums equal totals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from model.sectors import CHANNELS, NON_RETAIL, SECTORS, SIZE_CLASSES
+
+#: Relative tolerance of the identities (floating-point sums over millions of rows).
+RELATIVE_TOLERANCE = 1e-9
+
+
+class AccountingError(RuntimeError):
+    """An accounting identity failed at the end of a run."""
+
+
+@dataclass
+class VoucherCounts:
+    """Daily voucher flows of one tool (real vouchers, weighted).
+
+    Attributes:
+        issued, redeemed, expired: vouchers per day.
+        outstanding: vouchers held at the end of each day.
+        gross_spending_yuan: all spending in transactions that used a voucher, per day.
+        induced_spending_yuan: spending in those transactions above what was planned, per day.
+    """
+
+    issued: np.ndarray
+    redeemed: np.ndarray
+    expired: np.ndarray
+    outstanding: np.ndarray
+    gross_spending_yuan: np.ndarray
+    induced_spending_yuan: np.ndarray
+
+    @classmethod
+    def zeros(cls, days: int) -> "VoucherCounts":
+        return cls(*(np.zeros(days) for _ in range(6)))
+
+
+@dataclass
+class DailyBooks:
+    """Everything a run records, by day.
+
+    Attributes:
+        retail: 社零 sales (days, cells, sectors, channels, size classes), yuan.
+        non_retail: lodging and tickets (days, 2), yuan; not in 社零.
+        retail_running_total: the same sales summed as they were booked (days,), for the check.
+        vouchers: voucher flows by tool.
+        merchant_cofunding: merchant-funded discounts by tool (days,), yuan.
+        household_benefit: subsidies and voucher value received, by household cell (yuan).
+        night_merchants_open: merchants open late per night.
+        cars_sold, appliances_sold: units per day (real, weighted).
+        subsidised_units: units sold with a subsidy, by tool (days,).
+        supported_sales: by tool, all sales in transactions the tool paid for (days,), yuan: the numerator
+            of the gross leverage (拉动比) governments publish. Vouchers: the whole ticket; purchase
+            subsidies: the price of subsidised units; night allowances: night sales on nights it paid;
+            tourism vouchers: the spending of visits that used one.
+    """
+
+    days: int
+    n_cells: int
+    retail: np.ndarray = field(init=False)
+    non_retail: np.ndarray = field(init=False)
+    retail_running_total: np.ndarray = field(init=False)
+    vouchers: dict[str, VoucherCounts] = field(default_factory=dict)
+    merchant_cofunding: dict[str, np.ndarray] = field(default_factory=dict)
+    household_benefit: np.ndarray = field(init=False)
+    night_merchants_open: np.ndarray = field(init=False)
+    cars_sold: np.ndarray = field(init=False)
+    appliances_sold: np.ndarray = field(init=False)
+    subsidised_units: dict[str, np.ndarray] = field(default_factory=dict)
+    supported_sales: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.retail = np.zeros((self.days, self.n_cells, len(SECTORS), len(CHANNELS), len(SIZE_CLASSES)))
+        self.non_retail = np.zeros((self.days, len(NON_RETAIL)))
+        self.retail_running_total = np.zeros(self.days)
+        self.household_benefit = np.zeros(self.n_cells)
+        self.night_merchants_open = np.zeros(self.days)
+        self.cars_sold = np.zeros(self.days)
+        self.appliances_sold = np.zeros(self.days)
+
+    def book_sales(self, day: int, cells: np.ndarray, sector: int, online: np.ndarray, above_quota_share: float,
+                   amounts_yuan: np.ndarray) -> None:
+        """Book individual sales (one per entry) in one sector, split by size class in proportion."""
+        amounts = np.asarray(amounts_yuan, dtype=float)
+        if amounts.size == 0:
+            return
+        channel = np.asarray(online, dtype=np.int64)
+        view = self.retail[day, :, sector]
+        np.add.at(view, (cells, channel, 0), amounts * above_quota_share)
+        np.add.at(view, (cells, channel, 1), amounts * (1.0 - above_quota_share))
+        self.retail_running_total[day] += amounts.sum()
+
+    def book_flows(self, day: int, amounts: np.ndarray, online_share: np.ndarray, above_quota_share: np.ndarray,
+                   sectors: list[int], cell_offset: int = 0) -> None:
+        """Book aggregate flows (cells x given sectors) split by online share (same shape) and size (by sector)."""
+        n = amounts.shape[0]
+        online = amounts * online_share
+        shop = amounts - online
+        above = above_quota_share[sectors][None, :]
+        view = self.retail[day, cell_offset: cell_offset + n]  # a view: (cells, sectors, channels, sizes)
+        view[:, sectors, 0, 0] += shop * above
+        view[:, sectors, 0, 1] += shop * (1 - above)
+        view[:, sectors, 1, 0] += online * above
+        view[:, sectors, 1, 1] += online * (1 - above)
+        self.retail_running_total[day] += amounts.sum()
+
+    def voucher_counts(self, tool: str) -> VoucherCounts:
+        if tool not in self.vouchers:
+            self.vouchers[tool] = VoucherCounts.zeros(self.days)
+        return self.vouchers[tool]
+
+    def cofunding(self, tool: str) -> np.ndarray:
+        if tool not in self.merchant_cofunding:
+            self.merchant_cofunding[tool] = np.zeros(self.days)
+        return self.merchant_cofunding[tool]
+
+    def supported(self, tool: str) -> np.ndarray:
+        if tool not in self.supported_sales:
+            self.supported_sales[tool] = np.zeros(self.days)
+        return self.supported_sales[tool]
+
+    def subsidised(self, tool: str) -> np.ndarray:
+        if tool not in self.subsidised_units:
+            self.subsidised_units[tool] = np.zeros(self.days)
+        return self.subsidised_units[tool]
+
+
+def _close(a: float, b: float, scale: float) -> bool:
+    return abs(a - b) <= RELATIVE_TOLERANCE * max(abs(scale), 1.0) + 1e-6
+
+
+def check_accounts(model) -> None:
+    """Check the identities of a finished run; raise ``AccountingError`` naming the one that broke.
+
+    Args:
+        model: a ``CityEconomy`` after its last step.
+    """
+    problems = []
+    for fund in model.funds.values():
+        if fund.paid_yuan > fund.budget_yuan * (1 + RELATIVE_TOLERANCE) + 1e-6:
+            problems.append(f"tool {fund.tool_name}: outlay {fund.paid_yuan:,.2f} exceeds budget {fund.budget_yuan:,.2f}")
+        for level, paid in fund.paid_by_level.items():
+            if paid > fund.budget_by_level[level] * (1 + RELATIVE_TOLERANCE) + 1e-6:
+                problems.append(f"tool {fund.tool_name}: {level} outlay {paid:,.2f} exceeds its budget {fund.budget_by_level[level]:,.2f}")
+        payments = sum(fund.paid_by_payee.values())
+        if not _close(payments, fund.paid_yuan, fund.budget_yuan):
+            problems.append(f"tool {fund.tool_name}: outlay {fund.paid_yuan:,.2f} differs from payments {payments:,.2f}")
+        if not _close(fund.daily_outlay.sum(), fund.paid_yuan, fund.budget_yuan):
+            problems.append(f"tool {fund.tool_name}: daily outlay sums to {fund.daily_outlay.sum():,.2f}, not {fund.paid_yuan:,.2f}")
+    for name, programme in model.voucher_programmes.items():
+        issued, redeemed, expired, outstanding = programme.status_counts()
+        if issued != redeemed + expired + outstanding:
+            problems.append(f"tool {name}: vouchers issued {issued} != redeemed {redeemed} + expired {expired} + outstanding {outstanding}")
+        counts = model.books.voucher_counts(name)
+        w = model.households.weight
+        if not _close(counts.issued.sum(), issued * w, issued * w):
+            problems.append(f"tool {name}: daily issued sums to {counts.issued.sum():,.1f}, not {issued * w:,.1f}")
+        if not _close(counts.redeemed.sum(), redeemed * w, issued * w):
+            problems.append(f"tool {name}: daily redeemed sums to {counts.redeemed.sum():,.1f}, not {redeemed * w:,.1f}")
+        if not _close(counts.outstanding[-1], outstanding * w, issued * w):
+            problems.append(f"tool {name}: outstanding at the end {counts.outstanding[-1]:,.1f}, not {outstanding * w:,.1f}")
+    lowest = float(model.households.savings_yuan.min()) if model.households.n else 0.0
+    if lowest < -1e-6:
+        problems.append(f"a household's savings went negative ({lowest:,.2f} yuan)")
+    books = model.books
+    total = books.retail.sum()
+    running = books.retail_running_total.sum()
+    if not _close(total, running, running):
+        problems.append(f"breakdowns sum to {total:,.2f} but sales booked total {running:,.2f}")
+    by_day = books.retail.sum(axis=(1, 2, 3, 4))
+    worst = np.max(np.abs(by_day - books.retail_running_total)) if books.days else 0.0
+    if worst > RELATIVE_TOLERANCE * max(np.abs(books.retail_running_total).max(initial=0.0), 1.0) + 1e-6:
+        problems.append(f"daily breakdowns differ from daily totals by up to {worst:,.4f} yuan")
+    if problems:
+        raise AccountingError("; ".join(problems))

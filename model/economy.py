@@ -1,0 +1,242 @@
+"""The city economy: a Mesa model stepping one day at a time.
+
+``CityEconomy`` holds the households (numpy columns), merchants (numpy columns),
+car dealers and government funds (Mesa agents), and applies the economic rules
+in a fixed daily order:
+
+1. vouchers released today are claimed (``rules/vouchers.py``);
+2. households' flow spending is drawn per reporting cell (``rules/spending.py``),
+   plus spending scheduled by earlier windfalls and pull-forwards;
+3. merchants decide whether to open late and night spending is realised
+   (``rules/night_economy.py``);
+4. flow sales are booked by cell, sector, channel and merchant size;
+5. voucher holders transact, top up or let vouchers wait (``rules/vouchers.py``);
+6. households decide to replace cars and appliances and buy them, with subsidies
+   (``rules/durables.py``);
+7. visitors arrive and spend (``rules/visitors.py``);
+8. firms and institutions buy their share of 社零;
+9. savings grow on the first day of each month, vouchers expire, and dealers
+   are rewarded when a car programme ends.
+
+A run with tools switched off uses the same random streams (``rng.py``), so it
+is the policy run's counterfactual.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import mesa
+import numpy as np
+
+from model.accounting import DailyBooks, check_accounts
+from model.calendar import dates_between, seasonality
+from model.government import GovernmentFund
+from model.households import HouseholdPopulation, generate_households, weibull_mean
+from model.merchants import CarDealer, SALES_PARETO_INDEX, car_dealer_count, generate_merchants
+from model.rng import RandomStreams
+from model.rules.durables import DurableMarket
+from model.rules.night_economy import NIGHT_COL, NightEconomy
+from model.rules.spending import DeferredSpending, FlowSpending
+from model.rules.visitors import VisitorFlow
+from model.rules.vouchers import VoucherProgramme
+from model.scenario import CarSubsidyTool, Scenario, VoucherTool
+from model.sectors import FLOW_SECTORS, SECTOR_INDEX, SECTORS
+
+FLOW_IDX = [SECTOR_INDEX[s] for s in FLOW_SECTORS]
+
+
+def build_population(scenario: Scenario, scale: float, streams: RandomStreams) -> HouseholdPopulation:
+    """The household population of a run (shared by the policy run and its counterfactual)."""
+    return generate_households(scenario.city, scenario.behaviour, scale, streams.get("population"))
+
+
+class CityEconomy(mesa.Model):
+    """One city, one run: households, merchants, government funds and visitors, day by day.
+
+    Attributes:
+        scenario: the scenario run.
+        params: behaviour parameters.
+        households: household columns (this run's own copy of savings and durables).
+        merchants: shop and restaurant columns.
+        car_dealers: CarDealer agents.
+        funds: GovernmentFund agents by tool name (tools switched on only).
+        voucher_programmes: VoucherProgramme rules by tool name.
+        books: the run's daily records.
+        day: index of the next day to simulate.
+    """
+
+    def __init__(self, scenario: Scenario, *, scale: float, streams: RandomStreams,
+                 active_tools: set[str] | None = None, population: HouseholdPopulation | None = None):
+        super().__init__(seed=int(streams.get("mesa").integers(2**31 - 1)))
+        self.scenario = scenario
+        self.params = scenario.behaviour
+        self.streams = streams
+        self.scale = scale
+        self.dates = dates_between(scenario.start, scenario.end)
+        self.days = len(self.dates)
+        base = population if population is not None else build_population(scenario, scale, streams)
+        self.households = base.copy_mutable()
+        hh = self.households
+        n_hh_cells = hh.n_cells
+        self.visitor_cell = n_hh_cells
+        self.institution_cell = n_hh_cells + 1
+        self.books = DailyBooks(self.days, n_hh_cells + 2)
+        self.flow = FlowSpending(hh, self.params)
+        self.deferred = DeferredSpending(self.days, n_hh_cells)
+
+        sector_sales = self._expected_sector_sales_per_day() * 365.0
+        self.merchants = generate_merchants(scenario.city, sector_sales, self.params, streams.get("merchants"))
+        self.above_quota_share = self.merchants.above_quota_share()
+        self.above_quota_share[SECTOR_INDEX["cars"]] = 1.0  # car dealers report above the quota
+        dealer_rng = streams.get("dealers")
+        weights = dealer_rng.pareto(SALES_PARETO_INDEX, car_dealer_count(scenario.city.households)) + 1.0
+        self.car_dealers = [CarDealer(self, float(wt)) for wt in weights]
+
+        self.active_tools = {n: t for n, t in scenario.tools.items() if active_tools is None or n in active_tools}
+        self.funds = {n: GovernmentFund(self, n, t.budget_yuan, t.funding_shares, self.days)
+                      for n, t in self.active_tools.items()}
+        self.voucher_programmes = {n: VoucherProgramme(t, self) for n, t in self.active_tools.items()
+                                   if isinstance(t, VoucherTool)}
+        self.car_market = DurableMarket(self, "cars", scenario.tools, self.active_tools)
+        self.appliance_market = DurableMarket(self, "appliances", scenario.tools, self.active_tools)
+        self.night = NightEconomy(self, self.active_tools)
+        self.visitor_flow = VisitorFlow(self, self.active_tools)
+
+        self.seasonality = seasonality(scenario.start, scenario.end)
+        self.demand_condition, self.durable_condition, self.visitor_condition = self._conditions()
+        base_year_start = dt.date(scenario.city.base_year, 1, 1)
+        years = np.array([(d - base_year_start).days / 365.25 for d in self.dates])
+        self.income_index = (1.0 + scenario.city.income_growth_per_year) ** years
+        self.online_index = (1.0 + self.params.online_share_growth_per_year) ** np.maximum(
+            np.array([(d - scenario.start).days / 365.25 for d in self.dates]), 0.0)
+        household_and_visitor = self._expected_sector_sales_per_day()
+        s = scenario.city.non_household_retail_share
+        self.institutional_per_day = household_and_visitor * s / (1.0 - s)
+        self.savings_inflow_month = np.maximum(
+            hh.income_month_yuan - hh.consumption_month_yuan * (1.0 - self.params.durable_share_of_consumption), 0.0)
+        self.day = 0
+
+    # ------------------------------------------------------------ set-up helpers
+    def date(self, day: int) -> dt.date:
+        """Calendar date of a day index."""
+        return self.dates[day]
+
+    def _expected_sector_sales_per_day(self) -> np.ndarray:
+        """Normal daily sales by sector (SECTORS order) from households and visitors, base year."""
+        out = np.zeros(len(SECTORS))
+        out[FLOW_IDX] = self.flow.base_yuan.sum(axis=0)
+        city = self.scenario.city
+        p = self.params
+        hh = self.households
+        own = np.where(hh.urban, city.car_owners_per_100_households["urban"], city.car_owners_per_100_households["rural"]) / 100.0
+        car_life = weibull_mean(p.car_weibull_shape, p.car_weibull_scale_years)
+        cars_per_year = float(np.sum(own / car_life + (1 - own) * p.car_first_purchase_hazard_per_year)) * hh.weight
+        out[SECTOR_INDEX["cars"]] += cars_per_year * p.car_price_yuan / 365.0
+        app_life = weibull_mean(p.appliance_weibull_shape, p.appliance_weibull_scale_years)
+        out[SECTOR_INDEX["appliances"]] += city.households * p.appliance_items_per_household / app_life * p.appliance_price_yuan / 365.0
+        v = city.visitors
+        if v is not None:
+            for sector in ("catering", "daily_goods"):
+                out[SECTOR_INDEX[sector]] += v.visitors_per_year / 365.0 * v.spend_per_visit_yuan.get(sector, 0.0)
+        return out
+
+    def _conditions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Daily multipliers from outside conditions: demand and durables (days x sectors), visitors (days)."""
+        demand = np.ones((self.days, len(SECTORS)))
+        durables = np.ones((self.days, len(SECTORS)))
+        visitors = np.ones(self.days)
+        start = self.scenario.start
+        for cond in self.scenario.conditions:
+            cols = [SECTOR_INDEX[s] for s in cond.sectors if s in SECTOR_INDEX] or list(range(len(SECTORS)))
+            for period in cond.periods:
+                a = max((period.start - start).days, 0)
+                b = min((period.end - start).days, self.days - 1)
+                if b < a:
+                    continue
+                if cond.applies_to == "visitors":
+                    visitors[a: b + 1] *= period.multiplier
+                elif cond.applies_to == "durables":
+                    durables[a: b + 1, cols] *= period.multiplier
+                else:
+                    demand[a: b + 1, cols] *= period.multiplier
+        return demand, durables, visitors
+
+    # ------------------------------------------------------------ the day
+    def step(self) -> None:
+        """Simulate one day."""
+        d = self.day
+        if d >= self.days:
+            self.running = False
+            return
+        date = self.dates[d]
+        p = self.params
+        shock = np.exp(p.common_daily_shock_sigma * self.streams.get("shock", d).standard_normal(len(SECTORS) + 1)
+                       - p.common_daily_shock_sigma ** 2 / 2)
+        multipliers = self.seasonality[d] * self.demand_condition[d] * self.income_index[d] * shock[: len(SECTORS)]
+        flow_mult = multipliers[FLOW_IDX]
+
+        for name, programme in self.voucher_programmes.items():
+            programme.release(d, self.streams.get(f"voucher-claims:{name}", d))
+
+        flows = self.flow.draw(flow_mult, self.streams.get("spending", d))
+        flows = np.maximum(flows + self.deferred.today(d), 0.0)
+        self.night.step(d, flows)
+        online = np.minimum(self.flow.online_share * self.online_index[d], 0.95)
+        above = self.above_quota_share.copy()
+        above[SECTOR_INDEX["night_market"]] = self.night.above_quota_share_tonight
+        self.books.book_flows(d, flows, online, above, FLOW_IDX)
+
+        for name, programme in self.voucher_programmes.items():
+            programme.redeem_planned_and_topped_up(d, flow_mult, self.streams.get(f"voucher:{name}", d))
+
+        car_mult = self.seasonality[d, SECTOR_INDEX["cars"]] * self.durable_condition[d, SECTOR_INDEX["cars"]]
+        self.car_market.step(d, car_mult, self.streams.get("cars", d))
+        app = SECTOR_INDEX["appliances"]
+        self.appliance_market.step(d, self.seasonality[d, app] * self.durable_condition[d, app],
+                                   self.streams.get("appliances", d))
+
+        self.visitor_flow.step(d, date.month, self.visitor_condition[d], shock[-1])
+
+        institutional = self.institutional_per_day * self.seasonality[d] * self.income_index[d] * shock[: len(SECTORS)]
+        cell = np.array([self.institution_cell])
+        for j, amount in enumerate(institutional):
+            if amount > 0:
+                self.books.book_sales(d, cell, j, np.array([False]), self.above_quota_share[j], np.array([amount]))
+
+        if date.day == 1 and d > 0:
+            self.households.savings_yuan += self.savings_inflow_month * self.income_index[d]
+
+        for programme in self.voucher_programmes.values():
+            programme.expire(d)
+        self._reward_dealers(d)
+        self.day += 1
+        if self.day >= self.days:
+            self.running = False
+
+    def _reward_dealers(self, d: int) -> None:
+        """On a car programme's last day, pay its top-N dealers by subsidised sales."""
+        date = self.dates[d]
+        for name, tool in self.active_tools.items():
+            if isinstance(tool, CarSubsidyTool) and tool.dealer_top_n > 0 and date == tool.end:
+                ranked = sorted(self.car_dealers, key=lambda dl: dl.subsidised_cars_sold.get(name, 0.0), reverse=True)
+                for dealer in ranked[: tool.dealer_top_n]:
+                    if dealer.subsidised_cars_sold.get(name, 0.0) <= 0:
+                        break
+                    dealer.rewards_yuan += self.funds[name].pay(tool.dealer_reward_yuan, "merchant", d)
+
+    def run(self, progress=None) -> "CityEconomy":
+        """Step through the horizon, then check the accounts.
+
+        Args:
+            progress: optional callable called with 1 after each day (a progress bar's update).
+
+        Raises:
+            AccountingError: an accounting identity failed.
+        """
+        while self.day < self.days:
+            self.step()
+            if progress is not None:
+                progress(1)
+        check_accounts(self)
+        return self

@@ -1,0 +1,176 @@
+"""Behaviour parameters shared by every city, read from documented parameter files.
+
+``behaviour.toml`` holds the household, merchant and visitor behaviour that one
+set of values serves for all cities; ``national_defaults.toml`` holds national
+statistics used where a city scenario gives none. Every entry carries a value,
+unit, period, description and a ``reference`` or an ``assumption``; the files
+read as their own documentation. ``BehaviourParameters`` is the typed view the
+model uses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PARAMETER_DIR = Path(__file__).resolve().parent
+BEHAVIOUR_FILE = PARAMETER_DIR / "behaviour.toml"
+NATIONAL_DEFAULTS_FILE = PARAMETER_DIR / "national_defaults.toml"
+
+
+def read_parameter_file(path: Path) -> dict[str, dict[str, Any]]:
+    """Read a documented parameter file into ``{name: entry}``.
+
+    Raises:
+        ValueError: an entry lacks a value, unit, description, or both a
+            reference and an assumption.
+    """
+    with open(path, "rb") as handle:
+        entries = tomllib.load(handle)
+    for name, entry in entries.items():
+        missing = [k for k in ("value", "unit", "description") if k not in entry]
+        if missing:
+            raise ValueError(f"{path}: parameter '{name}' lacks {', '.join(missing)}")
+        if "reference" not in entry and "assumption" not in entry:
+            raise ValueError(f"{path}: parameter '{name}' has neither a reference nor an assumption")
+    return entries
+
+
+@dataclass(frozen=True)
+class BehaviourParameters:
+    """Household, merchant and visitor behaviour, one set for every city.
+
+    Field meanings, units and sources are in ``behaviour.toml``; defaults come
+    from there (see ``default``), so this class only fixes names and types.
+
+    Attributes:
+        windfall_mpc_max: MPC out of a windfall at zero liquid savings.
+        windfall_mpc_min: MPC out of a windfall with ample savings.
+        windfall_mpc_savings_scale_months: savings (months of income) scale of the MPC decline.
+        windfall_spending_days: days over which spent windfalls are spread.
+        voucher_claim_interest: probability an eligible, able household tries to claim per batch.
+        voucher_platform_share: share of transactions at participants made on the voucher's payment platform.
+        topup_value_share: value per yuan of goods bought only to reach a threshold.
+        voucher_attention_per_day: probability a holder without a planned trip considers a voucher trip.
+        voucher_loss_aversion: weight on face value on the last day of validity.
+        pull_forward_share: by sector, share of induced spending taken from later spending.
+        pull_forward_days: days over which pulled-forward spending is paid back.
+        ticket_mean_yuan: by sector, mean transaction size.
+        ticket_sigma: log spread of transaction sizes.
+        common_daily_shock_sigma: city-wide daily demand shock.
+        car_weibull_shape, car_weibull_scale_years: car replacement hazard.
+        car_first_purchase_hazard_per_year, car_first_purchase_income_elasticity: first purchases.
+        car_price_yuan, car_down_payment_share: car price and liquidity requirement.
+        durable_timing_elasticity: by durable sector, purchase-rate response to net price when in the market.
+        durable_shopping_days: by durable sector, mean delay from decision to purchase.
+        durable_entry_elasticity: by durable sector, decision-hazard response to net price (new demand).
+        appliance_items_per_household, appliance_weibull_shape, appliance_weibull_scale_years,
+            appliance_price_yuan: appliance stock and replacement.
+        online_share, online_share_growth_per_year: purchase channel.
+        digital_access, elderly_head_share: who can use app vouchers.
+        income_gini, consumption_income_elasticity, savings_months_median, savings_months_sigma,
+            durable_share_of_consumption: household finances.
+        merchant_gross_margin, voucher_admin_cost_yuan, voucher_expected_leverage: merchant opt-in.
+        night_late_cost_yuan, night_late_cost_sigma, night_variety_elasticity,
+            night_new_spending_share, night_discount_price_elasticity,
+            night_expectation_weight: night economy.
+        tourism_voucher_inflow_elasticity, tourism_voucher_redemption_rate: visitors.
+    """
+
+    windfall_mpc_max: float
+    windfall_mpc_min: float
+    windfall_mpc_savings_scale_months: float
+    windfall_spending_days: int
+    voucher_claim_interest: float
+    voucher_platform_share: float
+    topup_value_share: float
+    voucher_attention_per_day: float
+    voucher_loss_aversion: float
+    pull_forward_share: dict[str, float]
+    pull_forward_days: int
+    ticket_mean_yuan: dict[str, float]
+    ticket_sigma: float
+    common_daily_shock_sigma: float
+    car_weibull_shape: float
+    car_weibull_scale_years: float
+    car_first_purchase_hazard_per_year: float
+    car_first_purchase_income_elasticity: float
+    car_price_yuan: float
+    car_down_payment_share: float
+    durable_timing_elasticity: dict[str, float]
+    durable_shopping_days: dict[str, float]
+    durable_entry_elasticity: dict[str, float]
+    appliance_items_per_household: int
+    appliance_weibull_shape: float
+    appliance_weibull_scale_years: float
+    appliance_price_yuan: float
+    online_share: dict[str, float]
+    online_share_growth_per_year: float
+    digital_access: dict[str, float]
+    elderly_head_share: dict[str, float]
+    income_gini: dict[str, float]
+    consumption_income_elasticity: float
+    savings_months_median: float
+    savings_months_sigma: float
+    durable_share_of_consumption: float
+    merchant_gross_margin: dict[str, float]
+    voucher_admin_cost_yuan: float
+    voucher_expected_leverage: float
+    night_late_cost_yuan: float
+    night_late_cost_sigma: float
+    night_variety_elasticity: float
+    night_new_spending_share: float
+    night_discount_price_elasticity: float
+    night_expectation_weight: float
+    tourism_voucher_inflow_elasticity: float
+    tourism_voucher_redemption_rate: float
+    # Provenance of every value, for manifests and reports; not a behaviour.
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def default(cls) -> "BehaviourParameters":
+        """The documented defaults from ``behaviour.toml``."""
+        entries = read_parameter_file(BEHAVIOUR_FILE)
+        names = [f.name for f in dataclasses.fields(cls) if f.name != "sources"]
+        missing = [n for n in names if n not in entries]
+        if missing:
+            raise ValueError(f"{BEHAVIOUR_FILE}: no entry for {', '.join(missing)}")
+        values = {n: entries[n]["value"] for n in names}
+        sources = {n: entries[n].get("reference") or "assumption: " + entries[n]["assumption"] for n in names}
+        return cls(**values, sources=sources)
+
+    def with_overrides(self, overrides: dict[str, Any], origin: str = "scenario") -> "BehaviourParameters":
+        """A copy with some parameters replaced; dict-valued ones are merged key by key.
+
+        Raises:
+            KeyError: an override names no parameter, or a dict override names an unknown key.
+        """
+        known = {f.name: f for f in dataclasses.fields(self) if f.name != "sources"}
+        changes: dict[str, Any] = {}
+        sources = dict(self.sources)
+        for name, value in overrides.items():
+            if name not in known:
+                raise KeyError(name)
+            current = getattr(self, name)
+            if isinstance(current, dict):
+                if not isinstance(value, dict):
+                    raise TypeError(f"{name} takes a table keyed by {', '.join(current)}")
+                unknown = set(value) - set(current)
+                if unknown:
+                    raise KeyError(f"{name}.{sorted(unknown)[0]}")
+                value = {**current, **value}
+            changes[name] = value
+            sources[name] = origin
+        return dataclasses.replace(self, **changes, sources=sources)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values, for manifests."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "sources"}
+
+
+def national_defaults() -> dict[str, dict[str, Any]]:
+    """National statistics used for city fields a scenario leaves out: ``{name: entry}``."""
+    return read_parameter_file(NATIONAL_DEFAULTS_FILE)

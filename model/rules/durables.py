@@ -1,0 +1,333 @@
+"""Durable replacement: when households buy cars and major appliances, and how subsidies move it.
+
+Rule ``DurableMarket`` (one for cars, one for appliances) works in two stages:
+
+1. **Deciding to replace.** Each car and appliance a household owns has an
+   age; the household decides to replace it at a daily hazard that rises with
+   age (Weibull), times the calendar and outside conditions. Households without
+   a car decide to buy a first one at a hazard rising with income. A subsidy on
+   offer raises this hazard a little (``durable_entry_elasticity``): some
+   purchases are new demand.
+2. **Shopping.** A household that has decided is "in the market" and buys
+   after a shopping delay (mean ``durable_shopping_days``). A subsidy shortens
+   the delay: the purchase rate is multiplied by (1 - s/P)^(-elasticity)
+   (``durable_timing_elasticity``). A purchase needs liquid savings for the down
+   payment; without them the household stays in the market.
+
+This is how a subsidy pulls purchases forward and leaves a dip: during the
+programme households already in the market buy sooner, the pool of households
+about to buy empties, and for some months after the programme ends fewer buy
+than would have. How much of the programme's sales is new demand is what the
+model computes (Mian & Sufi 2012: Cash for Clunkers' gain was reversed within
+about ten months; Xing et al. 2023: coupon purchases were pulled from up to four
+months later).
+
+Households are millions and decisions rare, so stage 1 draws candidates by
+thinning a Poisson process at an upper-bound hazard and accepts each with
+probability (its hazard / the bound); stage 2 gives each household entering the
+market an exponential "patience" E and buys when its accumulated purchase
+hazard passes E. The bound depends only on the scenario, never on which tools
+are switched on, so the policy run and the counterfactual draw the same
+candidates and patience: their difference is the subsidy's effect.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.households import windfall_mpc
+from model.scenario import ApplianceTradeInTool, CarSubsidyTool
+from model.sectors import SECTOR_INDEX
+
+DAYS_PER_YEAR = 365.0
+#: Ages beyond this are treated as this old when computing hazards (years).
+MAX_HAZARD_AGE_YEARS = 30.0
+
+
+def weibull_hazard_per_year(age_years: np.ndarray, shape: float, scale: float) -> np.ndarray:
+    """Weibull hazard (per year) at the given ages: (k/λ)(a/λ)^(k-1)."""
+    a = np.clip(age_years, 1e-6, MAX_HAZARD_AGE_YEARS)
+    return (shape / scale) * (a / scale) ** (shape - 1.0)
+
+
+def subsidy_hazard_multiplier(subsidy_share_of_price: np.ndarray | float, elasticity: float) -> np.ndarray:
+    """Hazard multiplier from a subsidy worth the given share of the price: (1 - s)^(-elasticity)."""
+    s = np.clip(subsidy_share_of_price, 0.0, 0.9)
+    return (1.0 - s) ** (-elasticity)
+
+
+def car_subsidy_for(tool: CarSubsidyTool, price_yuan: float, owns: np.ndarray, age_years: np.ndarray,
+                    eligible_draw: np.ndarray) -> np.ndarray:
+    """Government subsidy each buyer would get from a car tool (0 if not eligible)."""
+    amount = tool.subsidy_per_car_yuan + tool.subsidy_rate * price_yuan
+    if tool.max_subsidy_per_car_yuan > 0:
+        amount = min(amount, tool.max_subsidy_per_car_yuan)
+    eligible = eligible_draw < tool.eligible_share_of_purchases
+    if tool.requires_scrappage:
+        eligible &= owns & (age_years >= tool.scrappage_min_age_years)
+    if not tool.first_purchase_eligible:
+        eligible &= owns
+    return np.where(eligible, amount, 0.0)
+
+
+def appliance_subsidy_for(tool: ApplianceTradeInTool, price_yuan: float, age_years: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """(government, merchant) discount per item under a trade-in tool; only old items qualify."""
+    amount = tool.subsidy_rate * price_yuan
+    if tool.max_subsidy_per_item_yuan > 0:
+        amount = min(amount, tool.max_subsidy_per_item_yuan)
+    old = age_years >= tool.min_item_age_years
+    return np.where(old, amount, 0.0), np.where(old, tool.merchant_discount_rate * price_yuan, 0.0)
+
+
+def _max_discount_share(kind: str, tools: dict, params) -> float:
+    """Largest share of the price any combination of the scenario's tools could take off."""
+    share = 0.0
+    for t in tools.values():
+        if kind == "cars" and isinstance(t, CarSubsidyTool):
+            amount = t.subsidy_per_car_yuan + t.subsidy_rate * params.car_price_yuan
+            if t.max_subsidy_per_car_yuan > 0:
+                amount = min(amount, t.max_subsidy_per_car_yuan)
+            share += amount / params.car_price_yuan
+        if kind == "appliances" and isinstance(t, ApplianceTradeInTool):
+            amount = t.subsidy_rate * params.appliance_price_yuan
+            if t.max_subsidy_per_item_yuan > 0:
+                amount = min(amount, t.max_subsidy_per_item_yuan)
+            share += amount / params.appliance_price_yuan + t.merchant_discount_rate
+    return min(share, 0.9)
+
+
+class DurableMarket:
+    """Replacement decisions and purchases of one durable good for the whole population.
+
+    Attributes:
+        kind: 'cars' or 'appliances'.
+        tools: the subsidy tools of this good switched on in this run.
+        in_market: whether each household's item is in the market (rows x items).
+        pool_rows, pool_items: the households and items in the market.
+        pool_patience: each one's exponential patience.
+        pool_progress: accumulated purchase hazard so far.
+        pool_eligibility_draw: uniform draw deciding eligibility for share-limited subsidies.
+        entry_bound_multiplier: the largest entry multiplier any of the scenario's tools could give.
+    """
+
+    def __init__(self, model, kind: str, all_tools: dict, active_tools: dict):
+        self.model = model
+        self.kind = kind
+        p = model.params
+        hh = model.households
+        tool_type = CarSubsidyTool if kind == "cars" else ApplianceTradeInTool
+        self.tools = [t for t in active_tools.values() if isinstance(t, tool_type)]
+        self.price = p.car_price_yuan if kind == "cars" else p.appliance_price_yuan
+        self.shape = p.car_weibull_shape if kind == "cars" else p.appliance_weibull_shape
+        self.scale_years = p.car_weibull_scale_years if kind == "cars" else p.appliance_weibull_scale_years
+        self.shopping_days = float(p.durable_shopping_days[kind])
+        self.timing_elasticity = p.durable_timing_elasticity[kind]
+        self.entry_elasticity = p.durable_entry_elasticity[kind]
+        self.entry_bound_multiplier = float(subsidy_hazard_multiplier(_max_discount_share(kind, all_tools, p),
+                                                                      self.entry_elasticity))
+        if kind == "cars":
+            self.purchase_day = hh.car_purchase_day.reshape(-1, 1)  # views: updates land in the households
+            self.owns = hh.owns_car.reshape(-1, 1)
+            median_income = float(np.median(hh.income_month_yuan)) if hh.n else 1.0
+            self.first_hazard = np.minimum(
+                p.car_first_purchase_hazard_per_year
+                * (hh.income_month_yuan / median_income) ** p.car_first_purchase_income_elasticity, 1.0)
+        else:
+            self.purchase_day = hh.appliance_purchase_day
+            self.owns = None
+            self.first_hazard = np.zeros(hh.n)
+        self.items = self.purchase_day.shape[1] if hh.n else 0
+        self.in_market = np.zeros((hh.n, self.items), dtype=bool)
+        self.pool_rows = np.zeros(0, dtype=np.int64)
+        self.pool_items = np.zeros(0, dtype=np.int64)
+        self.pool_patience = np.zeros(0)
+        self.pool_progress = np.zeros(0)
+        self.pool_eligibility_draw = np.zeros(0)
+        self.pool_draw = np.zeros(0)
+        self._seed_pool(model.streams.get(f"{kind}-initial-market"))
+
+    # ------------------------------------------------------------ state helpers
+    def _owned(self, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+        if self.owns is None:
+            return np.ones(rows.size, dtype=bool)
+        return self.owns[rows, items]
+
+    def _decision_hazard_per_year(self, rows: np.ndarray, items: np.ndarray, day: int) -> np.ndarray:
+        age = (day - self.purchase_day[rows, items]) / DAYS_PER_YEAR
+        owned = self._owned(rows, items)
+        return np.where(owned, weibull_hazard_per_year(age, self.shape, self.scale_years), self.first_hazard[rows])
+
+    def _seed_pool(self, rng: np.random.Generator) -> None:
+        """Start with the steady-state pool: each item in the market with probability hazard x mean delay."""
+        hh = self.model.households
+        if hh.n == 0 or self.items == 0:
+            return
+        rows = np.repeat(np.arange(hh.n), self.items)
+        items = np.tile(np.arange(self.items), hh.n)
+        hazard = self._decision_hazard_per_year(rows, items, 0) / DAYS_PER_YEAR
+        inside = rng.random(rows.size) < np.minimum(hazard * self.shopping_days, 1.0)
+        n = int(inside.sum())
+        self._enter(rows[inside], items[inside], rng.exponential(size=n), rng.random(n), rng.random(n))
+
+    def _enter(self, rows: np.ndarray, items: np.ndarray, patience: np.ndarray, eligibility: np.ndarray,
+               draw: np.ndarray) -> None:
+        """Put items in the market (those already in it stay as they are)."""
+        fresh = ~self.in_market[rows, items]
+        # A row drawn twice today enters once.
+        _, first = np.unique(rows * max(self.items, 1) + items, return_index=True)
+        once = np.zeros(rows.size, dtype=bool)
+        once[first] = True
+        fresh &= once
+        rows, items = rows[fresh], items[fresh]
+        self.in_market[rows, items] = True
+        self.pool_rows = np.concatenate([self.pool_rows, rows])
+        self.pool_items = np.concatenate([self.pool_items, items])
+        self.pool_patience = np.concatenate([self.pool_patience, patience[fresh]])
+        self.pool_progress = np.concatenate([self.pool_progress, np.zeros(rows.size)])
+        self.pool_eligibility_draw = np.concatenate([self.pool_eligibility_draw, eligibility[fresh]])
+        self.pool_draw = np.concatenate([self.pool_draw, draw[fresh]])
+
+    def _offers(self, day: int, rows: np.ndarray, items: np.ndarray, eligibility: np.ndarray
+                ) -> list[tuple[object, np.ndarray, np.ndarray]]:
+        """(tool, government yuan, merchant yuan) per household for each tool acting today."""
+        model = self.model
+        out = []
+        date = model.date(day)
+        age = (day - self.purchase_day[rows, items]) / DAYS_PER_YEAR
+        owned = self._owned(rows, items)
+        for tool in self.tools:
+            if not (tool.start <= date <= tool.end) or not model.funds[tool.name].can_pay(1.0):
+                continue
+            if self.kind == "cars":
+                gov = car_subsidy_for(tool, self.price, owned, age, eligibility)
+                merch = np.zeros(rows.size)
+            else:
+                gov, merch = appliance_subsidy_for(tool, self.price, age)
+            out.append((tool, gov, merch))
+        return out
+
+    # ------------------------------------------------------------ the day
+    def step(self, day: int, multiplier: float, rng: np.random.Generator) -> None:
+        """Decisions to replace, then purchases, for today."""
+        hh = self.model.households
+        if hh.n == 0 or self.items == 0:
+            return
+        self._decide(day, multiplier, rng)
+        self._purchase(day, multiplier)
+
+    def _decide(self, day: int, multiplier: float, rng: np.random.Generator) -> None:
+        hh = self.model.households
+        bound = max(float(weibull_hazard_per_year(np.array([MAX_HAZARD_AGE_YEARS]), self.shape, self.scale_years)[0]),
+                    float(self.first_hazard.max(initial=0.0)))
+        bound_day = bound * max(multiplier, 0.0) * self.entry_bound_multiplier / DAYS_PER_YEAR
+        k = rng.poisson(hh.n * self.items * bound_day)
+        flat = rng.integers(0, hh.n * self.items, size=k)
+        accept = rng.random(k)
+        eligibility = rng.random(k)
+        if k == 0:
+            return
+        rows, items = np.divmod(flat, self.items)
+        # Each candidate's patience and draws are made before acceptance, so a candidate gets the
+        # same ones whether or not a subsidy made it enter.
+        patience = rng.exponential(size=k)
+        draw = rng.random(k)
+        hazard = self._decision_hazard_per_year(rows, items, day) * multiplier / DAYS_PER_YEAR
+        offers = self._offers(day, rows, items, eligibility)
+        if offers:
+            discount = sum(g + m for _, g, m in offers) / self.price
+            hazard = hazard * subsidy_hazard_multiplier(discount, self.entry_elasticity)
+        enter = accept * bound_day < hazard
+        self._enter(rows[enter], items[enter], patience[enter], eligibility[enter], draw[enter])
+
+    def _purchase(self, day: int, multiplier: float) -> None:
+        model = self.model
+        hh = model.households
+        p = model.params
+        if self.pool_rows.size == 0:
+            return
+        rows, items = self.pool_rows, self.pool_items
+        offers = self._offers(day, rows, items, self.pool_eligibility_draw)
+        gov_total = sum((g for _, g, _ in offers), np.zeros(rows.size))
+        merch_total = sum((m for _, _, m in offers), np.zeros(rows.size))
+        rate = multiplier / self.shopping_days * subsidy_hazard_multiplier((gov_total + merch_total) / self.price,
+                                                                           self.timing_elasticity)
+        self.pool_progress += rate
+        ready = self.pool_progress >= self.pool_patience
+        if self.kind == "cars":
+            cash_needed = np.maximum(p.car_down_payment_share * self.price - gov_total, 0.0)
+        else:
+            cash_needed = np.maximum(self.price - gov_total - merch_total, 0.0)
+        ready &= hh.savings_yuan[rows] >= cash_needed
+        idx = np.flatnonzero(ready)
+        # One purchase of a kind per household a day keeps the savings check exact.
+        _, first = np.unique(rows[idx], return_index=True)
+        idx = idx[np.sort(first)]
+        if idx.size == 0:
+            return
+        buyers, bought = rows[idx], items[idx]
+        w = hh.weight
+        received = np.zeros(idx.size)
+        discount = np.zeros(idx.size)
+        paid_mask = {}
+        for tool, gov, merch in offers:
+            paid = model.funds[tool.name].pay_many(gov[idx] * w, "household", day)
+            got = paid > 0
+            received += paid / w
+            merchant_part = np.where(got, merch[idx], 0.0)  # the merchant discount comes with the subsidised sale
+            discount += merchant_part
+            paid_mask[tool.name] = got
+            model.books.cofunding(tool.name)[day] += float(merchant_part.sum()) * w
+            model.books.subsidised(tool.name)[day] += float(got.sum()) * w
+            model.books.supported(tool.name)[day] += float(np.where(got, self.price - merchant_part, 0.0).sum()) * w
+            np.add.at(model.books.household_benefit, hh.cell[buyers], paid + merchant_part * w)
+        if self.kind == "cars":
+            hh.savings_yuan[buyers] -= np.maximum(p.car_down_payment_share * self.price - received, 0.0)
+            online = np.zeros(idx.size, dtype=bool)
+            above = 1.0
+            model.books.cars_sold[day] += idx.size * w
+        else:
+            hh.savings_yuan[buyers] -= np.maximum(self.price - received - discount, 0.0)
+            online_p = np.minimum(p.online_share["appliances"] * hh.online_affinity[buyers], 0.95)
+            online = self.pool_draw[idx] < online_p
+            above = model.above_quota_share[SECTOR_INDEX["appliances"]]
+            model.books.appliances_sold[day] += idx.size * w
+        model.books.book_sales(day, hh.cell[buyers], SECTOR_INDEX[self.kind], online, above, (self.price - discount) * w)
+        self.purchase_day[buyers, bought] = day
+        if self.owns is not None:
+            self.owns[buyers, bought] = True
+        self._windfall(day, buyers, received)
+        if self.kind == "cars":
+            self._record_dealers(idx, paid_mask, w)
+            for programme in model.voucher_programmes.values():
+                programme.redeem_on_durable(day, buyers, self.price)
+        keep = np.ones(rows.size, dtype=bool)
+        keep[idx] = False
+        self.in_market[buyers, bought] = False
+        for name in ("pool_rows", "pool_items", "pool_patience", "pool_progress", "pool_eligibility_draw", "pool_draw"):
+            setattr(self, name, getattr(self, name)[keep])
+
+    def _record_dealers(self, idx: np.ndarray, paid_mask: dict[str, np.ndarray], w: float) -> None:
+        """Each car goes to a dealer in proportion to its market share."""
+        dealers = self.model.car_dealers
+        if not dealers:
+            return
+        cum = np.cumsum([d.sales_weight for d in dealers])
+        which = np.minimum(np.searchsorted(cum / cum[-1], self.pool_draw[idx]), len(dealers) - 1)
+        for i, dealer_index in enumerate(which):
+            tool_name = next((n for n, mask in paid_mask.items() if mask[i]), None)
+            dealers[dealer_index].record_sale(w, self.price * w, tool_name)
+
+    def _windfall(self, day: int, buyers: np.ndarray, received: np.ndarray) -> None:
+        """A subsidy received is cash the household did not have to spend: part of it is spent later."""
+        if not received.any():
+            return
+        model = self.model
+        hh = model.households
+        mpc = windfall_mpc(hh.savings_yuan[buyers], hh.income_month_yuan[buyers], model.params)
+        # The spent part is set aside from savings now and spent over the window.
+        spent = np.minimum(mpc * received, np.maximum(hh.savings_yuan[buyers], 0.0))
+        hh.savings_yuan[buyers] -= spent
+        cells = hh.cell[buyers]
+        split = model.flow.cell_sector_split[cells] * (spent * hh.weight)[:, None]
+        model.deferred.schedule(day + 1, model.params.windfall_spending_days, cells, split)

@@ -1,0 +1,148 @@
+"""The night economy: which merchants open late, and how much is spent at night.
+
+Rule ``NightEconomy``, each night:
+
+1. **Merchants decide whether to stay open late.** A merchant in a
+   night-capable sector (shops, restaurants, stalls) opens when its margin on
+   the night revenue it expects, plus any allowance (per merchant-night or
+   ``night_allowance_per_m2`` of floor area) and fees waived, exceeds the extra
+   cost of opening (power, labour), less any cost a cheaper off-peak power price
+   removes. It expects the revenue per unit of market share that open merchants
+   earned on recent nights (adaptive expectations).
+2. **Households visit.** Night spending is each household's normal night
+   spending times (merchants open / merchants open in the no-policy steady
+   state)^``night_variety_elasticity``, because more stalls draw more visitors,
+   times the response to any spend-threshold discount for consumers.
+3. **New or moved.** Of night spending above the normal level, the share
+   ``night_new_spending_share`` is new; the rest is moved from daytime catering
+   and daily goods in the same households' cells.
+4. **Paying.** Allowances and fee waivers are paid to open merchants, and
+   consumer discounts reimbursed, from the tool's pool until it is empty.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr
+
+from model.merchants import NIGHT_SECTORS
+from model.scenario import NightMarketTool
+from model.sectors import FLOW_SECTORS, SECTOR_INDEX, SECTORS
+
+NIGHT_COL = FLOW_SECTORS.index("night_market")
+DAYTIME_COLS = [FLOW_SECTORS.index("catering"), FLOW_SECTORS.index("daily_goods")]
+
+
+class NightEconomy:
+    """Late opening and night spending.
+
+    Attributes:
+        merchant_rows: merchants that can open late (rows of the merchant population).
+        share: each such merchant's share of night revenue when open (by sales).
+        reference_open: merchants open in the no-policy steady state.
+        expected_revenue_per_share: what merchants expect per unit of share tonight (yuan).
+        tools: night-market tools switched on in this run.
+    """
+
+    def __init__(self, model, active_tools: dict):
+        self.model = model
+        p = model.params
+        m = model.merchants
+        self.merchant_rows = np.flatnonzero(np.isin(m.sector, [SECTOR_INDEX[s] for s in NIGHT_SECTORS]))
+        sales = m.annual_sales_yuan[self.merchant_rows]
+        self.share = sales / max(sales.sum(), 1e-12)
+        self.cost = m.late_cost_yuan[self.merchant_rows]
+        self.area = m.floor_area_m2[self.merchant_rows]
+        self.above = m.above_quota[self.merchant_rows]
+        self.sector = m.sector[self.merchant_rows]
+        self.margin = np.array([p.merchant_gross_margin[s] for s in SECTORS])[self.sector]
+        self.tools = [t for t in active_tools.values() if isinstance(t, NightMarketTool)]
+        # Steady state without support, on an average night: the expected revenue at which
+        # the merchants it makes open share exactly the normal night demand.
+        demand = float(model.flow.base_yuan[:, NIGHT_COL].sum())
+        revenue = demand
+        open_ = np.ones(self.share.size, dtype=bool)
+        for _ in range(200):
+            open_ = self.margin * revenue * self.share > self.cost
+            open_share = self.share[open_].sum()
+            new_revenue = demand / max(open_share, 1e-9)
+            if abs(new_revenue - revenue) <= 1e-9 * max(revenue, 1.0):
+                break
+            revenue = 0.5 * revenue + 0.5 * new_revenue
+        self.reference_open = max(int(open_.sum()), 1)
+        self.expected_revenue_per_share = revenue
+
+    def _support(self, day: int) -> tuple[np.ndarray, np.ndarray, list]:
+        """Per merchant: (allowance + fees waived, cost reduction share); and tools acting tonight."""
+        date = self.model.date(day)
+        support = np.zeros(self.share.size)
+        reduction = np.zeros(self.share.size)
+        acting = []
+        for tool in self.tools:
+            if not tool.start <= date <= tool.end or not self.model.funds[tool.name].can_pay(1.0):
+                continue
+            eligible = np.isin(self.sector, [SECTOR_INDEX[s] for s in tool.sectors])
+            allowance = tool.allowance_per_merchant_night_yuan + tool.night_allowance_per_m2 * self.area
+            if tool.max_allowance_per_merchant_night_yuan > 0:
+                allowance = np.minimum(allowance, tool.max_allowance_per_merchant_night_yuan)
+            support += np.where(eligible, allowance + tool.fee_waiver_yuan_per_night, 0.0)
+            reduction = np.maximum(reduction, np.where(eligible, tool.late_cost_reduction_share, 0.0))
+            acting.append((tool, eligible, np.where(eligible, allowance + tool.fee_waiver_yuan_per_night, 0.0)))
+        return support, reduction, acting
+
+    def step(self, day: int, flows: np.ndarray) -> None:
+        """Replace today's night column of ``flows`` (cells x flow sectors) with realised night spending.
+
+        Moves the displaced part out of daytime catering and daily goods in place.
+        """
+        model = self.model
+        p = model.params
+        support, reduction, acting = self._support(day)
+        open_ = self.margin * self.expected_revenue_per_share * self.share + support > self.cost * (1.0 - reduction)
+        n_open = int(open_.sum())
+        model.books.night_merchants_open[day] = n_open
+        multiplier = (max(n_open, 1) / self.reference_open) ** p.night_variety_elasticity
+        ticket = p.ticket_mean_yuan["night_market"]
+        discounts = []
+        for tool, _, _ in acting:
+            if tool.consumer_discount_face_yuan > 0:
+                sigma = p.ticket_sigma
+                qualifying = float(ndtr((np.log(ticket) - sigma**2 / 2 - np.log(tool.consumer_discount_threshold_yuan)) / sigma))
+                effective_rate = tool.consumer_discount_face_yuan * qualifying / ticket
+                multiplier *= 1.0 + p.night_discount_price_elasticity * effective_rate
+                discounts.append((tool, qualifying))
+        normal = flows[:, NIGHT_COL].copy()
+        night = normal * multiplier
+        extra = night - normal
+        moved = (1.0 - p.night_new_spending_share) * extra
+        daytime = flows[:, DAYTIME_COLS]
+        day_total = daytime.sum(axis=1)
+        moved = np.minimum(moved, day_total)  # cannot move more than was spent by day
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(day_total[:, None] > 0, daytime / day_total[:, None], 0.0)
+        flows[:, DAYTIME_COLS] = daytime - moved[:, None] * frac
+        flows[:, NIGHT_COL] = night
+        total_night = float(night.sum())
+
+        # Allowances to merchants open tonight; consumer discounts on qualifying transactions.
+        # A tool's supported sales (for the gross leverage) are all night sales on nights it paid.
+        paid_tonight = set()
+        for tool, eligible, amount in acting:
+            due = float(amount[open_ & eligible].sum())
+            if due > 0 and model.funds[tool.name].pay(due, "merchant", day) > 0:
+                paid_tonight.add(tool.name)
+        for tool, qualifying in discounts:
+            transactions = total_night / ticket * qualifying
+            paid = model.funds[tool.name].pay(transactions * tool.consumer_discount_face_yuan, "merchant", day)
+            model.books.household_benefit[: flows.shape[0]] += night / max(total_night, 1e-12) * paid
+            if paid > 0:
+                paid_tonight.add(tool.name)
+        for name in paid_tonight:
+            model.books.supported(name)[day] += total_night
+
+        open_share = float(self.share[open_].sum())
+        realised = total_night / max(open_share, 1e-9)
+        w = p.night_expectation_weight
+        self.expected_revenue_per_share = (1 - w) * self.expected_revenue_per_share + w * realised
+        above_share = float(self.share[open_ & self.above].sum() / max(open_share, 1e-12))
+        self.above_quota_share_tonight = above_share

@@ -1,0 +1,139 @@
+"""Household flow spending: daily goods, catering, home goods, fuel and night-market spending.
+
+Rule ``FlowSpending``: each household spends, on average, its normal daily
+amount per sector times the calendar (``model/calendar.py``), outside
+conditions (an epidemic) and income growth, times a city-wide daily shock.
+Around that average each household's day is random: it shops on a day with
+probability p and spends a lognormal basket of mean ``ticket`` (``trip_profile``).
+
+Summing millions of independent household-days needs no loop over households:
+by the central limit theorem the sum over a reporting cell is normal with mean
+Σ b and variance Σ b·ticket·(e^{σ²} - p). The rule draws that sum per cell, so a
+city of any size costs the same per day. Households whose own transactions
+matter (voucher holders) are simulated transaction by transaction in
+``model/rules/vouchers.py`` with the same ``trip_profile``.
+
+Rule ``DeferredSpending``: spending scheduled for later days, such as the part
+of a windfall a household spends over the following weeks, or purchases a
+voucher pulled forward and that are missing from later weeks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.households import HouseholdPopulation
+from model.parameters import BehaviourParameters
+from model.sectors import FLOW_SECTORS
+
+#: Highest probability of a shopping trip in a sector on one day.
+MAX_TRIP_PROBABILITY = 0.95
+
+
+def trip_profile(spend_day_yuan: np.ndarray, sector_mean_spend_yuan: float, ticket_mean_yuan: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Probability of a trip on a day and mean basket (yuan) for a person spending ``spend_day_yuan`` a day.
+
+    Transactions are made by persons: a household's day is the sum of its
+    members' days, each spending the household's per-person amount. People who
+    spend more shop both more often and in bigger baskets: the basket scales
+    with the square root of spending relative to the sector's per-person mean.
+    The product p x ticket equals the day's expected spending.
+    """
+    rel = np.maximum(spend_day_yuan, 1e-9) / max(sector_mean_spend_yuan, 1e-9)
+    ticket = ticket_mean_yuan * np.sqrt(rel)
+    p = spend_day_yuan / ticket
+    capped = p > MAX_TRIP_PROBABILITY
+    p = np.where(capped, MAX_TRIP_PROBABILITY, p)
+    ticket = np.where(capped, spend_day_yuan / MAX_TRIP_PROBABILITY, ticket)
+    return p, ticket
+
+
+class FlowSpending:
+    """Daily flow spending of all households, drawn per reporting cell.
+
+    Attributes:
+        base_yuan: expected daily spending per cell and flow sector at multiplier 1 (cells x flow sectors).
+        noise_sd_yuan: standard deviation of the cell's daily sum from household-level randomness.
+        online_share: base-year share bought online per cell and flow sector.
+        sector_mean_spend_yuan: mean household daily spending per flow sector (for trip profiles).
+    """
+
+    def __init__(self, households: HouseholdPopulation, params: BehaviourParameters):
+        w = households.weight
+        spend = households.flow_spend_day_yuan
+        cells = households.cell
+        n_cells = households.n_cells
+        n_flow = len(FLOW_SECTORS)
+        size = households.size.astype(float)
+        per_person = spend / size[:, None]
+        # Per-person mean spending by sector: trip profiles are per person.
+        self.sector_mean_spend_yuan = per_person.mean(axis=0) if households.n else np.ones(n_flow)
+        self.base_yuan = np.zeros((n_cells, n_flow))
+        variance = np.zeros((n_cells, n_flow))
+        online_weighted = np.zeros((n_cells, n_flow))
+        spread = np.exp(params.ticket_sigma ** 2)
+        for j, sector in enumerate(FLOW_SECTORS):
+            b = spend[:, j]
+            p, ticket = trip_profile(per_person[:, j], self.sector_mean_spend_yuan[j], params.ticket_mean_yuan[sector])
+            self.base_yuan[:, j] = np.bincount(cells, weights=b * w, minlength=n_cells)
+            # A household's variance is its members' summed; weighted rows stand for w households
+            # each, so the sampled cell sum has variance w² Σ Var.
+            variance[:, j] = np.bincount(cells, weights=b * ticket * (spread - p) * w * w, minlength=n_cells)
+            online_weighted[:, j] = np.bincount(cells, weights=b * households.online_affinity * w, minlength=n_cells)
+        self.noise_sd_yuan = np.sqrt(np.maximum(variance, 0.0))
+        base_share = np.array([params.online_share.get(s, 0.0) for s in FLOW_SECTORS])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            affinity = np.where(self.base_yuan > 0, online_weighted / self.base_yuan, 1.0)
+        self.online_share = np.clip(affinity * base_share[None, :], 0.0, 0.95)
+        # How a cell splits extra spending (windfalls) across flow sectors: its own spending pattern.
+        totals = self.base_yuan.sum(axis=1, keepdims=True)
+        overall = self.base_yuan.sum(axis=0) / max(self.base_yuan.sum(), 1e-12)
+        self.cell_sector_split = np.where(totals > 0, self.base_yuan / np.maximum(totals, 1e-12), overall[None, :])
+
+    def draw(self, multipliers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Today's spending (cells x flow sectors, yuan), given today's multipliers per flow sector.
+
+        ``multipliers`` already includes the calendar, conditions, income growth
+        and the city-wide shock. A cell's sum is never negative.
+        """
+        z = rng.standard_normal(self.base_yuan.shape)
+        return np.maximum((self.base_yuan + self.noise_sd_yuan * z) * multipliers[None, :], 0.0)
+
+
+class DeferredSpending:
+    """Spending scheduled for later days, by reporting cell and flow sector.
+
+    Amounts are spread evenly over a window of days. A difference array keeps
+    scheduling and reading O(1) per entry however long the window.
+
+    Attributes:
+        scheduled_total_yuan: everything scheduled so far (positive and negative).
+    """
+
+    def __init__(self, days: int, n_cells: int):
+        self._diff = np.zeros((days + 1, n_cells, len(FLOW_SECTORS)))
+        self._rate = np.zeros((n_cells, len(FLOW_SECTORS)))
+        self._days = days
+        self.scheduled_total_yuan = 0.0
+        self.unrealised_yuan = 0.0  # scheduled for days beyond the horizon
+
+    def schedule(self, start_day: int, window_days: int, cells: np.ndarray, amounts_yuan: np.ndarray) -> None:
+        """Spread ``amounts_yuan`` (entries x flow sectors) over ``window_days`` days from ``start_day``."""
+        if cells.size == 0 or start_day >= self._days:
+            return
+        rate = amounts_yuan / window_days
+        end = start_day + window_days
+        np.add.at(self._diff[start_day], cells, rate)
+        if end < self._days:
+            np.add.at(self._diff[end], cells, -rate)
+            beyond = 0.0
+        else:
+            beyond = float(rate.sum()) * (end - self._days)
+        self.scheduled_total_yuan += float(amounts_yuan.sum())
+        self.unrealised_yuan += beyond
+
+    def today(self, day: int) -> np.ndarray:
+        """Deferred spending falling on ``day`` (cells x flow sectors); call once per day in order."""
+        self._rate += self._diff[day]
+        return self._rate

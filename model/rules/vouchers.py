@@ -1,0 +1,317 @@
+"""Consumer vouchers (消费券): claiming, redeeming at a threshold, topping up, expiring.
+
+Rule ``VoucherProgramme`` follows each voucher of one tool from its release to
+redemption or expiry:
+
+* **Claiming.** Vouchers come in dated batches of limited quantity. Households
+  eligible for the scheme (by group, district and, for app vouchers, digital
+  access) try to claim with a probability that rises with their planned
+  spending in the eligible sectors relative to the threshold. First come, first
+  served favours the quick (non-elderly); a lottery draws uniformly; an
+  allocated scheme gives vouchers to eligible households without a claim.
+* **Redeeming.** A voucher "spend T, get F off" (满减) applies to one
+  transaction of at least T, in an eligible sector, at a participating
+  merchant, in the allowed channel, before it expires. Each day the holder may
+  have a planned transaction there (``trip_profile``, the same one the
+  aggregate spending rule uses, for the person who claimed it: one claimant
+  per household). If it reaches T the voucher is used on
+  spending that would have happened anyway. If it falls short, the household
+  tops up to T when the face value it would otherwise give up, discounted by
+  the chance that a later planned transaction will reach T on its own, exceeds
+  the part of the top-up it does not value: F·(1 - q_wait) > (T - x)·(1 - φ).
+  φ is high where the extra goods are ones it would have bought later anyway
+  (pulled forward, worth their price) and ``topup_value_share`` for new ones.
+  Without a planned trip the holder may make a trip just to use the voucher,
+  by the same rule with x = 0. On the last day, loss aversion weighs the face
+  value more. Liu et al. (2021) explain the Hangzhou coupon effect by mental
+  accounting and loss aversion; the 7-day expiry is what makes households act.
+* **What it changes.** Spending above the planned transaction is new; a share
+  of it is pulled from the household's own later spending
+  (``pull_forward_share``, Xing et al. 2023). When the voucher saves more than
+  the extra it made the household spend, the saving is extra cash, spent at the
+  household's own windfall propensity (``windfall_mpc``) over the following
+  weeks. A no-threshold voucher is used on planned spending and so is nearly
+  all extra cash, which is why it moves spending less per yuan (Kan, Peng &
+  Wang 2017).
+* **Paying.** The tool's fund reimburses the merchant the face value on each
+  redemption; merchants add any co-funded discount (企业让利).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr
+
+from model.households import windfall_mpc
+from model.merchants import opt_in_to_voucher
+from model.scenario import VoucherTool
+from model.sectors import FLOW_SECTORS, SECTOR_INDEX
+from model.rules.spending import trip_profile
+
+OUTSTANDING, REDEEMED, EXPIRED = 0, 1, 2
+
+
+class VoucherProgramme:
+    """One voucher tool's vouchers, from release to redemption or expiry.
+
+    Attributes:
+        tool: the tool's settings.
+        holder: household row of each voucher issued (sample rows).
+        expiry_day: last valid day of each voucher.
+        status: OUTSTANDING, REDEEMED or EXPIRED.
+        participation_share: share of each flow sector's sales at participating merchants.
+        participants_above_quota_share: share of participants' sales made by above-quota merchants, by flow sector.
+    """
+
+    def __init__(self, tool: VoucherTool, model):
+        self.tool = tool
+        self.model = model
+        hh = model.households
+        params = model.params
+        self.flow_cols = [FLOW_SECTORS.index(s) for s in tool.sectors if s in FLOW_SECTORS]
+        self.covers_cars = "cars" in tool.sectors
+        self.threshold = max(tool.threshold_yuan, tool.face_value_yuan)
+        self.household_face = tool.face_value_yuan * (1.0 + tool.merchant_cofunding_share)
+        # Value per yuan of goods bought only to use the voucher, by flow sector: goods pulled forward
+        # from later purchases are worth their price; genuinely new ones topup_value_share of it.
+        pull = np.array([params.pull_forward_share.get(s, 0.0) for s in FLOW_SECTORS])
+        self.topup_value = pull + (1.0 - pull) * params.topup_value_share
+        # App vouchers work only on their own payment platform; paper ones anywhere in the scheme.
+        self.platform_share = params.voucher_platform_share if tool.channel == "app" else 1.0
+
+        # Merchant participation, decided once when the scheme is announced.
+        joined = opt_in_to_voucher(model.merchants, tool.sectors, tool.budget_yuan, tool.merchant_cofunding_share,
+                                   tool.participating_merchants, params)
+        self.merchants_joined = int(joined.sum())
+        m = model.merchants
+        self.participation_share = np.zeros(len(FLOW_SECTORS))
+        self.participants_above_quota_share = np.zeros(len(FLOW_SECTORS))
+        for j, s in enumerate(FLOW_SECTORS):
+            in_sector = m.sector == SECTOR_INDEX[s]
+            total = m.annual_sales_yuan[in_sector].sum()
+            part = m.annual_sales_yuan[in_sector & joined].sum()
+            self.participation_share[j] = part / total if total > 0 else 0.0
+            above = m.annual_sales_yuan[in_sector & joined & m.above_quota].sum()
+            self.participants_above_quota_share[j] = above / part if part > 0 else 0.0
+
+        # Who may claim.
+        eligible = np.ones(hh.n, dtype=bool)
+        if tool.eligibility == "urban":
+            eligible &= hh.urban
+        elif tool.eligibility == "rural":
+            eligible &= ~hh.urban
+        elif tool.eligibility == "low_income":
+            eligible &= hh.quintile <= 1
+        elif tool.eligibility == "elderly":
+            eligible &= hh.elderly
+        if tool.districts:
+            names = [d.name for d in model.scenario.city.districts]
+            eligible &= np.isin(hh.district, [names.index(d) for d in tool.districts])
+        if tool.channel == "app":
+            eligible &= hh.digital_access
+        self.eligible_rows = np.flatnonzero(eligible)
+        planned = hh.flow_spend_day_yuan[self.eligible_rows][:, self.flow_cols].sum(axis=1) * tool.validity_days
+        self.claim_probability = params.voucher_claim_interest * (1.0 - np.exp(-planned / self.threshold))
+
+        # Releases in sample vouchers; issuance never exceeds what the budget covers.
+        self.releases = {(r.date - model.scenario.start).days: r.quantity for r in tool.releases}
+        self.max_sample_vouchers = int(np.floor(tool.budget_yuan / (tool.face_value_yuan * hh.weight) + 1e-9))
+        self.holder = np.zeros(0, dtype=np.int64)
+        self.expiry_day = np.zeros(0, dtype=np.int64)
+        self.status = np.zeros(0, dtype=np.int8)
+        self.active = np.zeros(0, dtype=np.int64)
+        self.counts = model.books.voucher_counts(tool.name)
+
+    # ------------------------------------------------------------ claiming
+    def release(self, day: int, rng: np.random.Generator) -> None:
+        """Release today's batch, if any, and hand it to claimants."""
+        quantity = self.releases.get(day, 0)
+        if quantity <= 0:
+            return
+        w = self.model.households.weight
+        target = int(np.floor(quantity / w + rng.random()))
+        room = self.max_sample_vouchers - self.holder.size
+        target = max(0, min(target, room))
+        if target == 0 or self.eligible_rows.size == 0:
+            return
+        rows = self.eligible_rows
+        if self.tool.allocation == "allocated":
+            claimants = rows
+            chosen = claimants if claimants.size <= target else rng.choice(claimants, size=target, replace=False)
+        else:
+            tries = rng.random(rows.size) < self.claim_probability
+            claimants = rows[tries]
+            if claimants.size <= target:
+                chosen = claimants
+            elif self.tool.allocation == "first_come":
+                # Arrival order: the quick (non-elderly, twice as fast) tend to arrive first.
+                speed = np.where(self.model.households.elderly[claimants], 1.0, 2.0)
+                arrival = rng.exponential(size=claimants.size) / speed
+                chosen = claimants[np.argpartition(arrival, target - 1)[:target]]
+            else:  # lottery
+                chosen = rng.choice(claimants, size=target, replace=False)
+        chosen = np.sort(chosen)
+        start = self.holder.size
+        self.holder = np.concatenate([self.holder, chosen])
+        self.expiry_day = np.concatenate([self.expiry_day, np.full(chosen.size, day + self.tool.validity_days - 1)])
+        self.status = np.concatenate([self.status, np.zeros(chosen.size, dtype=np.int8)])
+        self.active = np.concatenate([self.active, np.arange(start, start + chosen.size)])
+        self.counts.issued[day] += chosen.size * w
+
+    # ------------------------------------------------------------ redeeming
+    def redeem_planned_and_topped_up(self, day: int, multipliers: np.ndarray, rng: np.random.Generator) -> None:
+        """Today's redemptions on flow-sector transactions by holders of outstanding vouchers."""
+        if self.active.size == 0 or not self.flow_cols:
+            return
+        model = self.model
+        hh = model.households
+        params = model.params
+        tool = self.tool
+        ids = self.active
+        rows = self.holder[ids]
+        n = rows.size
+        threshold = self.threshold
+        sigma = params.ticket_sigma
+        best_x = np.zeros(n)
+        best_col = np.full(n, self.flow_cols[0])
+        best_online = np.zeros(n, dtype=bool)
+        reach = np.zeros(n)
+        largest_planned = np.full(n, -1.0)
+        dedicated_col = np.full(n, self.flow_cols[0])
+        for j in self.flow_cols:
+            sector = FLOW_SECTORS[j]
+            # App accounts are personal: the claimant uses the voucher on their own transactions.
+            spend = hh.flow_spend_day_yuan[rows, j] / hh.size[rows] * multipliers[j]
+            p, ticket = trip_profile(spend, model.flow.sector_mean_spend_yuan[j] * multipliers[j],
+                                     params.ticket_mean_yuan[sector])
+            online_p = np.minimum(params.online_share.get(sector, 0.0) * hh.online_affinity[rows], 0.95)
+            trip = rng.random(n) < p
+            at_participant = rng.random(n) < self.participation_share[j] * self.platform_share
+            online = rng.random(n) < online_p
+            usable = trip & at_participant & (tool.usable_online | ~online)
+            x = ticket * np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2)
+            better = usable & (x > best_x)
+            best_x = np.where(better, x, best_x)
+            best_col = np.where(better, j, best_col)
+            best_online = np.where(better, online, best_online)
+            # Chance that a planned, usable transaction on a later day reaches the threshold by itself.
+            p_reach = ndtr((np.log(np.maximum(ticket, 1e-9)) - sigma**2 / 2 - np.log(threshold)) / sigma)
+            channel_ok = 1.0 if tool.usable_online else (1.0 - online_p)
+            reach += p * self.participation_share[j] * self.platform_share * channel_ok * p_reach
+            bigger = spend > largest_planned
+            largest_planned = np.where(bigger, spend, largest_planned)
+            dedicated_col = np.where(bigger, j, dedicated_col)
+
+        days_left = self.expiry_day[ids] - day
+        q_wait = 1.0 - (1.0 - np.minimum(reach, 1.0)) ** days_left
+        face_weight = self.household_face * np.where(days_left == 0, params.voucher_loss_aversion, 1.0)
+        unvalued_by_col = 1.0 - self.topup_value
+
+        has_trip = best_x > 0
+        meets = has_trip & (best_x >= threshold)
+        topup = has_trip & ~meets & (face_weight * (1 - q_wait) > (threshold - best_x) * unvalued_by_col[best_col])
+        consider = ~has_trip & (rng.random(n) < params.voucher_attention_per_day)
+        dedicated = (consider & (face_weight * (1 - q_wait) > threshold * unvalued_by_col[dedicated_col])
+                     & (self.participation_share[dedicated_col] > 0))
+        planned = np.where(dedicated, 0.0, best_x)
+        transaction = np.where(meets, best_x, threshold)
+        induced = np.where(meets, 0.0, transaction - planned)
+        cash_gain = self.household_face - induced
+        # A household cannot top up beyond its liquid savings.
+        affordable = hh.savings_yuan[rows] + np.minimum(cash_gain, 0.0) >= 0
+        redeem = (meets | topup | dedicated) & affordable
+        if not redeem.any():
+            return
+        sel = np.flatnonzero(redeem)
+        # One redemption per household a day, so the affordability check above holds for what is booked.
+        _, first = np.unique(rows[sel], return_index=True)
+        sel = sel[np.sort(first)]
+        w = hh.weight
+        paid = model.funds[tool.name].pay_many(np.full(sel.size, tool.face_value_yuan * w), "merchant", day)
+        sel = sel[paid > 0]
+        if sel.size == 0:
+            return
+        r_rows = rows[sel]
+        col = np.where(dedicated[sel], dedicated_col[sel], best_col[sel])
+        online = np.where(dedicated[sel], False, best_online[sel])
+        self._settle(day, sel, r_rows, col, online, induced[sel], cash_gain[sel], transaction[sel])
+
+    def redeem_on_durable(self, day: int, rows: np.ndarray, price_yuan: float) -> None:
+        """Redeem car vouchers held by households that bought a car today (planned purchases)."""
+        if not self.covers_cars or self.active.size == 0 or rows.size == 0 or price_yuan < self.threshold:
+            return
+        ids = self.active
+        mask = np.isin(self.holder[ids], rows)
+        if not mask.any():
+            return
+        sel_all = np.flatnonzero(mask)
+        # One voucher per buyer: the first held.
+        _, first = np.unique(self.holder[ids][sel_all], return_index=True)
+        sel = sel_all[first]
+        w = self.model.households.weight
+        paid = self.model.funds[self.tool.name].pay_many(np.full(sel.size, self.tool.face_value_yuan * w), "merchant", day)
+        sel = sel[paid > 0]
+        if sel.size == 0:
+            return
+        n = sel.size
+        self._settle(day, sel, self.holder[ids][sel], None, np.zeros(n, dtype=bool), np.zeros(n),
+                     np.full(n, self.household_face), np.full(n, price_yuan), sector_name="cars")
+
+    def _settle(self, day: int, sel: np.ndarray, rows: np.ndarray, col: np.ndarray | None, online: np.ndarray,
+                induced: np.ndarray, cash_gain: np.ndarray, transaction: np.ndarray, sector_name: str | None = None) -> None:
+        """Book redemptions: status, sales, household cash, windfall and pull-forward, counts."""
+        model = self.model
+        hh = model.households
+        params = model.params
+        w = hh.weight
+        ids = self.active[sel]
+        self.status[ids] = REDEEMED
+        cells = hh.cell[rows]
+        cofund = self.tool.merchant_cofunding_share * self.tool.face_value_yuan
+        if sector_name is None:
+            for j in np.unique(col):
+                k = col == j
+                sector = SECTOR_INDEX[FLOW_SECTORS[j]]
+                # Sales above the planned transaction, less the merchant-funded discount on the whole ticket.
+                model.books.book_sales(day, cells[k], sector, online[k], self.participants_above_quota_share[j],
+                                       (induced[k] - cofund) * w)
+                share = params.pull_forward_share.get(FLOW_SECTORS[j], 0.0)
+                if share > 0:
+                    back = np.zeros((int(k.sum()), len(FLOW_SECTORS)))
+                    back[:, j] = -share * induced[k] * w
+                    model.deferred.schedule(day + 1, params.pull_forward_days, cells[k], back)
+        elif cofund > 0:
+            model.books.book_sales(day, cells, SECTOR_INDEX[sector_name], online, 1.0, np.full(rows.size, -cofund * w))
+        # Household cash: a saving is a windfall, partly spent later; a top-up beyond the face value is paid now.
+        gain = np.maximum(cash_gain, 0.0)
+        mpc = windfall_mpc(hh.savings_yuan[rows], hh.income_month_yuan[rows], params)
+        spent_later = mpc * gain
+        np.add.at(hh.savings_yuan, rows, cash_gain - spent_later)
+        if spent_later.any():
+            split = model.flow.cell_sector_split[cells] * (spent_later * w)[:, None]
+            model.deferred.schedule(day + 1, params.windfall_spending_days, cells, split)
+        np.add.at(model.books.household_benefit, cells, self.household_face * w)
+        counts = self.counts
+        counts.redeemed[day] += sel.size * w
+        counts.gross_spending_yuan[day] += float(transaction.sum()) * w
+        model.books.supported(self.tool.name)[day] += float(transaction.sum()) * w
+        counts.induced_spending_yuan[day] += float(induced.sum()) * w
+        model.books.cofunding(self.tool.name)[day] += cofund * sel.size * w
+        self.active = self.active[self.status[self.active] == OUTSTANDING]
+
+    # ------------------------------------------------------------ expiring
+    def expire(self, day: int) -> None:
+        """Vouchers whose last valid day was today expire; record end-of-day outstanding."""
+        w = self.model.households.weight
+        if self.active.size:
+            done = self.expiry_day[self.active] <= day
+            if done.any():
+                self.status[self.active[done]] = EXPIRED
+                self.counts.expired[day] += done.sum() * w
+                self.active = self.active[~done]
+        self.counts.outstanding[day] = self.active.size * w
+
+    def status_counts(self) -> tuple[int, int, int, int]:
+        """(issued, redeemed, expired, outstanding) in sample vouchers, from the status of every voucher."""
+        return (int(self.status.size), int((self.status == REDEEMED).sum()), int((self.status == EXPIRED).sum()),
+                int((self.status == OUTSTANDING).sum()))

@@ -1,0 +1,953 @@
+"""Scenario files: a city, its conditions, its policy tools and its targets.
+
+A scenario is a TOML file (format documented in ``scenarios/FORMAT.md``). This
+module reads one into typed, validated dataclasses. Every number may be given
+bare (``budget_yuan = 5200000``) or as a sourced table
+(``budget_yuan = { value = 5200000, source = "003_... §..." }`` or with
+``assumption = "reason"``); the loader records where each number came from in
+``Scenario.provenance`` and lists the bare ones in ``Scenario.unsourced``.
+
+Bad input raises ``ScenarioError`` naming the file, the field path and what is
+wrong, before anything runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.parameters import BehaviourParameters, national_defaults
+from model.sectors import FLOW_SECTORS, FUNDING_LEVELS, NON_RETAIL, SECTORS
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be run: names the file, the field and the reason."""
+
+    def __init__(self, origin: str, field_path: str, reason: str):
+        self.origin = origin
+        self.field_path = field_path
+        self.reason = reason
+        super().__init__(f"{origin}: {field_path}: {reason}")
+
+
+# ------------------------------------------------------------------ typed pieces
+
+
+@dataclass(frozen=True)
+class District:
+    """A county or district of the city.
+
+    Attributes:
+        name: district name as in the plan.
+        household_share: share of the city's households living there.
+        urban_share: share of its households that are urban.
+    """
+
+    name: str
+    household_share: float
+    urban_share: float
+
+
+@dataclass(frozen=True)
+class Visitors:
+    """Seasonal inflow of tourists and what they spend.
+
+    Attributes:
+        visitors_per_year: visits in the base year (persons).
+        spend_per_visit_yuan: spending per visit by sector (catering, daily_goods, lodging, tickets).
+        monthly_profile: twelve relative weights of visits by calendar month (mean 1).
+    """
+
+    visitors_per_year: float
+    spend_per_visit_yuan: dict[str, float]
+    monthly_profile: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class City:
+    """The city's households, incomes and spending patterns (base year).
+
+    Attributes:
+        name: display name (Chinese).
+        households: resident households (households).
+        household_size: persons per household.
+        urban_share: share of households that are urban (used when no districts are given).
+        income_per_capita_yuan: per-capita disposable income per year, keys urban and rural.
+        consumption_income_ratio: per-capita consumption over income, keys urban and rural.
+        household_retail_share: share of household consumption in 社零 sectors.
+        non_household_retail_share: share of 社零 bought by firms and institutions.
+        sector_shares: split of household flow retail spending by flow sector.
+        car_owners_per_100_households: keys urban and rural.
+        income_growth_per_year: nominal income growth per year.
+        retail_sales_base_yuan: 社零 in the base year, if known (for targets and calibration).
+        base_year: the year the figures describe.
+        districts: counties or districts; one whole-city district when not given.
+        merchants_per_1000_households: merchants per 1000 households by sector.
+        visitors: tourist inflow, or None.
+    """
+
+    name: str
+    households: float
+    household_size: float
+    urban_share: float
+    income_per_capita_yuan: dict[str, float]
+    consumption_income_ratio: dict[str, float]
+    household_retail_share: float
+    non_household_retail_share: float
+    sector_shares: dict[str, float]
+    car_owners_per_100_households: dict[str, float]
+    income_growth_per_year: float
+    retail_sales_base_yuan: float | None
+    base_year: int
+    districts: tuple[District, ...]
+    merchants_per_1000_households: dict[str, float]
+    visitors: Visitors | None
+
+
+@dataclass(frozen=True)
+class ConditionPeriod:
+    """One dated piece of a condition schedule: a multiplier from start to end (inclusive)."""
+
+    start: dt.date
+    end: dt.date
+    multiplier: float
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A dated schedule from outside the plan (epidemic, tourism recovery).
+
+    Attributes:
+        name: identifier.
+        applies_to: 'demand' (household flow spending), 'durables' (replacement hazards) or 'visitors'.
+        sectors: sectors the demand multiplier applies to (all when empty).
+        periods: the dated multipliers; days outside every period have multiplier 1.
+    """
+
+    name: str
+    applies_to: str
+    sectors: tuple[str, ...]
+    periods: tuple[ConditionPeriod, ...]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """What every policy tool has: dates, a budget and who funds it.
+
+    Attributes:
+        name: identifier (the table name in the file).
+        kind: voucher, car_subsidy, appliance_trade_in, night_market or tourism_voucher.
+        start: first day the tool acts.
+        end: last day the tool acts.
+        budget_yuan: the pool's total (yuan).
+        funding_shares: share of the budget from each funding level (sums to 1).
+    """
+
+    name: str
+    kind: str
+    start: dt.date
+    end: dt.date
+    budget_yuan: float
+    funding_shares: dict[str, float]
+
+
+@dataclass(frozen=True)
+class VoucherRelease:
+    """A batch of vouchers released on a date."""
+
+    date: dt.date
+    quantity: int
+
+
+@dataclass(frozen=True)
+class VoucherTool(Tool):
+    """Consumer vouchers (消费券): spend ``threshold_yuan``, get ``face_value_yuan`` off (满减).
+
+    Attributes:
+        sectors: sectors where the voucher can be redeemed.
+        face_value_yuan: discount per voucher.
+        threshold_yuan: minimum spending in one transaction (0: no threshold).
+        quantity: vouchers in all (budget / face value when not given).
+        releases: dated batches.
+        allocation: first_come, lottery or allocated.
+        eligibility: all, urban, rural, low_income (bottom two income quintiles) or elderly.
+        districts: districts whose households may claim (all when empty).
+        channel: app (needs digital access) or paper.
+        usable_online: whether online purchases can use it.
+        validity_days: days from claim to expiry.
+        merchant_cofunding_share: extra discount merchants add per yuan of face value (企业让利).
+        participating_merchants: number of merchants accepting it (by opt-in when not given).
+    """
+
+    sectors: tuple[str, ...] = ()
+    face_value_yuan: float = 0.0
+    threshold_yuan: float = 0.0
+    quantity: int = 0
+    releases: tuple[VoucherRelease, ...] = ()
+    allocation: str = "first_come"
+    eligibility: str = "all"
+    districts: tuple[str, ...] = ()
+    channel: str = "app"
+    usable_online: bool = True
+    validity_days: int = 7
+    merchant_cofunding_share: float = 0.0
+    participating_merchants: int | None = None
+
+
+@dataclass(frozen=True)
+class CarSubsidyTool(Tool):
+    """Car-purchase subsidy paid first come, first served until the pool is empty.
+
+    Attributes:
+        subsidy_per_car_yuan: fixed amount per eligible car.
+        subsidy_rate: share of the price paid (added to the fixed amount).
+        max_subsidy_per_car_yuan: cap per car (no cap when 0).
+        eligible_share_of_purchases: share of purchases that qualify (e.g. the NEV share when new-energy only).
+        requires_scrappage: only buyers who scrap a car at least ``scrappage_min_age_years`` old.
+        scrappage_min_age_years: minimum age of the scrapped car.
+        first_purchase_eligible: whether households without a car qualify.
+        dealer_top_n: number of dealers rewarded for subsidised sales at the end.
+        dealer_reward_yuan: reward per top dealer.
+    """
+
+    subsidy_per_car_yuan: float = 0.0
+    subsidy_rate: float = 0.0
+    max_subsidy_per_car_yuan: float = 0.0
+    eligible_share_of_purchases: float = 1.0
+    requires_scrappage: bool = False
+    scrappage_min_age_years: float = 0.0
+    first_purchase_eligible: bool = True
+    dealer_top_n: int = 0
+    dealer_reward_yuan: float = 0.0
+
+
+@dataclass(frozen=True)
+class ApplianceTradeInTool(Tool):
+    """Appliance trade-in subsidy (以旧换新): only for households replacing an old item.
+
+    Attributes:
+        subsidy_rate: share of the price paid by the pool.
+        max_subsidy_per_item_yuan: cap per item (no cap when 0).
+        min_item_age_years: the traded-in item must be at least this old.
+        merchant_discount_rate: extra discount merchants give on subsidised sales (co-funding).
+    """
+
+    subsidy_rate: float = 0.0
+    max_subsidy_per_item_yuan: float = 0.0
+    min_item_age_years: float = 0.0
+    merchant_discount_rate: float = 0.0
+
+
+@dataclass(frozen=True)
+class NightMarketTool(Tool):
+    """Night-economy support: allowances to late-opening merchants and discounts for consumers.
+
+    Attributes:
+        allowance_per_merchant_night_yuan: paid per merchant per night open late.
+        night_allowance_per_m2: paid per square metre of floor area per night open late (yuan).
+        max_allowance_per_merchant_night_yuan: cap per merchant-night (no cap when 0).
+        fee_waiver_yuan_per_night: fees waived per merchant-night open late (counted as outlay).
+        late_cost_reduction_share: share of late-opening cost removed at no outlay (off-peak power price).
+        consumer_discount_face_yuan: discount per night transaction reaching the threshold.
+        consumer_discount_threshold_yuan: threshold for the consumer discount.
+        sectors: merchant sectors that qualify.
+    """
+
+    allowance_per_merchant_night_yuan: float = 0.0
+    night_allowance_per_m2: float = 0.0
+    max_allowance_per_merchant_night_yuan: float = 0.0
+    fee_waiver_yuan_per_night: float = 0.0
+    late_cost_reduction_share: float = 0.0
+    consumer_discount_face_yuan: float = 0.0
+    consumer_discount_threshold_yuan: float = 0.0
+    sectors: tuple[str, ...] = ("catering", "night_market", "daily_goods")
+
+
+@dataclass(frozen=True)
+class TourismVoucherTool(Tool):
+    """Tourism voucher or ticket discount given to visitors.
+
+    Attributes:
+        face_value_yuan: value per voucher.
+        quantity: vouchers in all (budget / face value when not given).
+    """
+
+    face_value_yuan: float = 0.0
+    quantity: int = 0
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target the plan sets.
+
+    Attributes:
+        name: identifier.
+        indicator: retail_sales_growth, retail_sales_level, online_retail_level,
+            tourism_revenue_level, consumption_per_capita_urban or _rural, or out_of_scope.
+        period_start, period_end: the period the target speaks of.
+        value: the target (fraction for growth, yuan for levels).
+        base_value_yuan: the prior-period level growth is measured against.
+        description: the plan's words.
+        out_of_scope_reason: why the model cannot evaluate it (for out_of_scope).
+    """
+
+    name: str
+    indicator: str
+    period_start: dt.date | None
+    period_end: dt.date | None
+    value: float | None
+    base_value_yuan: float | None
+    description: str
+    out_of_scope_reason: str | None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A runnable scenario.
+
+    Attributes:
+        name: identifier.
+        title: display title.
+        origin: the file it came from (or '<dict>').
+        start: first simulated day.
+        end: last simulated day.
+        city: the city.
+        behaviour: behaviour parameters after overrides.
+        conditions: dated outside conditions.
+        tools: policy tools by name.
+        targets: targets by name.
+        raw: the scenario as read, for manifests and sweeps.
+        provenance: source or assumption of every number, by field path.
+        unsourced: field paths of numbers given without a source.
+    """
+
+    name: str
+    title: str
+    origin: str
+    start: dt.date
+    end: dt.date
+    city: City
+    behaviour: BehaviourParameters
+    conditions: tuple[Condition, ...]
+    tools: dict[str, Tool]
+    targets: dict[str, Target]
+    raw: dict[str, Any] = field(repr=False)
+    provenance: dict[str, str] = field(repr=False, default_factory=dict)
+    unsourced: tuple[str, ...] = ()
+
+    @property
+    def days(self) -> int:
+        """Number of simulated days."""
+        return (self.end - self.start).days + 1
+
+    def without_tools(self) -> "Scenario":
+        """The same scenario with no policy tool: the counterfactual."""
+        return dataclasses.replace(self, tools={})
+
+    def only_tool(self, name: str) -> "Scenario":
+        """The same scenario with just one tool."""
+        return dataclasses.replace(self, tools={name: self.tools[name]})
+
+
+TOOL_KINDS: dict[str, type[Tool]] = {
+    "voucher": VoucherTool,
+    "car_subsidy": CarSubsidyTool,
+    "appliance_trade_in": ApplianceTradeInTool,
+    "night_market": NightMarketTool,
+    "tourism_voucher": TourismVoucherTool,
+}
+
+TARGET_INDICATORS = (
+    "retail_sales_growth",
+    "retail_sales_level",
+    "online_retail_level",
+    "online_retail_growth",
+    "tourism_revenue_level",
+    "consumption_per_capita_urban",
+    "consumption_per_capita_rural",
+    "out_of_scope",
+)
+
+
+# ------------------------------------------------------------------ reading
+
+
+class _Reader:
+    """Reads typed, sourced values from a TOML table, recording provenance.
+
+    Every getter takes the table and its dotted path so errors can name the field.
+    """
+
+    def __init__(self, origin: str):
+        self.origin = origin
+        self.provenance: dict[str, str] = {}
+        self.unsourced: list[str] = []
+
+    def fail(self, path: str, reason: str) -> ScenarioError:
+        return ScenarioError(self.origin, path, reason)
+
+    def _unwrap(self, raw: Any, path: str) -> Any:
+        """Return the bare value of a possibly sourced entry and record its source."""
+        if isinstance(raw, dict) and "value" in raw:
+            extra = set(raw) - {"value", "source", "assumption", "unit", "description", "note", "estimate"}
+            if extra:
+                raise self.fail(path, f"unknown key(s) {sorted(extra)} in a sourced value")
+            if "source" in raw:
+                self.provenance[path] = str(raw["source"])
+            elif "assumption" in raw:
+                self.provenance[path] = "assumption: " + str(raw["assumption"])
+            else:
+                self.unsourced.append(path)
+            return raw["value"]
+        return raw
+
+    def number(self, table: dict, key: str, path: str, *, default: Any = ..., minimum: float | None = None,
+               maximum: float | None = None, integer: bool = False, exclusive_minimum: bool = False) -> Any:
+        full = f"{path}.{key}" if path else key
+        if key not in table:
+            if default is ...:
+                raise self.fail(full, "missing required field")
+            return default
+        raw = table[key]
+        value = self._unwrap(raw, full)
+        if not (isinstance(raw, dict) and "value" in raw) and isinstance(value, (int, float)):
+            self.unsourced.append(full)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(full, f"expected a number, got {type(value).__name__} {value!r}")
+        if integer:
+            if float(value) != int(value):
+                raise self.fail(full, f"expected a whole number, got {value!r}")
+            value = int(value)
+        else:
+            value = float(value)
+        if value != value:
+            raise self.fail(full, "is not a number (NaN)")
+        if minimum is not None and (value < minimum or (exclusive_minimum and value <= minimum)):
+            raise self.fail(full, f"must be {'>' if exclusive_minimum else '>='} {minimum:g}, got {value:g}")
+        if maximum is not None and value > maximum:
+            raise self.fail(full, f"must be <= {maximum:g}, got {value:g}")
+        return value
+
+    def string(self, table: dict, key: str, path: str, *, default: Any = ..., choices: tuple[str, ...] | None = None) -> Any:
+        full = f"{path}.{key}" if path else key
+        if key not in table:
+            if default is ...:
+                raise self.fail(full, "missing required field")
+            return default
+        value = table[key]
+        if not isinstance(value, str):
+            raise self.fail(full, f"expected text, got {type(value).__name__} {value!r}")
+        if choices is not None and value not in choices:
+            raise self.fail(full, f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def boolean(self, table: dict, key: str, path: str, default: bool) -> bool:
+        full = f"{path}.{key}" if path else key
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(full, f"expected true or false, got {value!r}")
+        return value
+
+    def date(self, table: dict, key: str, path: str, *, default: Any = ...) -> Any:
+        full = f"{path}.{key}" if path else key
+        if key not in table:
+            if default is ...:
+                raise self.fail(full, "missing required field")
+            return default
+        value = table[key]
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise self.fail(full, f"expected a date like 2020-07-01, got {value!r}")
+
+    def sector_table(self, table: dict, key: str, path: str, allowed: tuple[str, ...], default: Any = ...,
+                     minimum: float = 0.0) -> dict[str, float]:
+        full = f"{path}.{key}" if path else key
+        if key not in table:
+            if default is ...:
+                raise self.fail(full, "missing required field")
+            return dict(default)
+        raw = self._unwrap(table[key], full) if isinstance(table[key], dict) and "value" in table[key] else table[key]
+        if not isinstance(raw, dict):
+            raise self.fail(full, f"expected a table keyed by {', '.join(allowed)}")
+        out = {}
+        for k in raw:
+            if k not in allowed:
+                raise self.fail(f"{full}.{k}", f"unknown key; expected one of {', '.join(allowed)}")
+            out[k] = self.number(raw, k, full, minimum=minimum)
+            if full in self.provenance:
+                # A table sourced as a whole sources each of its entries.
+                self.provenance.setdefault(f"{full}.{k}", self.provenance[full])
+        return out
+
+    def name_list(self, table: dict, key: str, path: str, allowed: tuple[str, ...] | None, default: tuple = ()) -> tuple[str, ...]:
+        full = f"{path}.{key}" if path else key
+        value = table.get(key, list(default))
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(full, f"expected a list of names, got {value!r}")
+        if allowed is not None:
+            for v in value:
+                if v not in allowed:
+                    raise self.fail(full, f"{v!r} is not one of {', '.join(allowed)}")
+        return tuple(value)
+
+
+def _national(name: str) -> tuple[Any, str]:
+    entry = national_defaults()[name]
+    return entry["value"], "national default: " + (entry.get("reference") or "assumption: " + entry["assumption"])
+
+
+def _read_city(r: _Reader, raw: dict, base_year_default: int) -> City:
+    path = "city"
+    if not isinstance(raw, dict):
+        raise r.fail(path, "missing [city] table")
+
+    def national_or(key: str, reader):
+        if key in raw:
+            return reader()
+        value, source = _national(key)
+        r.provenance[f"{path}.{key}"] = source
+        return value
+
+    households = r.number(raw, "households", path, minimum=1)
+    size = national_or("household_size", lambda: r.number(raw, "household_size", path, minimum=1, maximum=10))
+    urban_share = r.number(raw, "urban_share", path, minimum=0, maximum=1)
+    income = raw.get("income_per_capita_yuan")
+    if not isinstance(income, dict):
+        raise r.fail(f"{path}.income_per_capita_yuan", "missing table with urban and rural per-capita disposable income (yuan per year)")
+    income_pc = {k: r.number(income, k, f"{path}.income_per_capita_yuan", minimum=1) for k in ("urban", "rural")}
+    ratio = national_or("consumption_income_ratio", lambda: r.sector_table(raw, "consumption_income_ratio", path, ("urban", "rural")))
+    for k in ("urban", "rural"):
+        if not 0 < ratio[k] <= 1.5:
+            raise r.fail(f"{path}.consumption_income_ratio.{k}", f"must be in (0, 1.5], got {ratio[k]}")
+    household_retail_share = national_or("household_retail_share", lambda: r.number(raw, "household_retail_share", path, minimum=0.01, maximum=1))
+    non_household = national_or("non_household_retail_share", lambda: r.number(raw, "non_household_retail_share", path, minimum=0, maximum=0.9))
+    shares = national_or("sector_shares", lambda: r.sector_table(raw, "sector_shares", path, FLOW_SECTORS))
+    shares = {s: float(shares.get(s, 0.0)) for s in FLOW_SECTORS}
+    total = sum(shares.values())
+    if abs(total - 1) > 1e-6:
+        raise r.fail(f"{path}.sector_shares", f"shares must sum to 1, got {total:.6f}")
+    cars = national_or("car_owners_per_100_households", lambda: r.sector_table(raw, "car_owners_per_100_households", path, ("urban", "rural")))
+    for k in ("urban", "rural"):
+        if not 0 <= cars[k] <= 100:
+            raise r.fail(f"{path}.car_owners_per_100_households.{k}", f"must be in [0, 100], got {cars[k]}")
+    growth = national_or("income_growth_per_year", lambda: r.number(raw, "income_growth_per_year", path, minimum=-0.5, maximum=0.5))
+    retail_base = r.number(raw, "retail_sales_base_yuan", path, default=None, minimum=0)
+    base_year = r.number(raw, "base_year", path, default=base_year_default, integer=True, minimum=1990, maximum=2100)
+    r.provenance.setdefault(f"{path}.base_year", "a calendar year, not a measured figure")
+
+    districts_raw = raw.get("districts", [])
+    if not isinstance(districts_raw, list):
+        raise r.fail(f"{path}.districts", "expected a list of tables [[city.districts]]")
+    districts = []
+    for i, d in enumerate(districts_raw):
+        dpath = f"{path}.districts[{i}]"
+        if not isinstance(d, dict):
+            raise r.fail(dpath, "expected a table")
+        districts.append(District(
+            name=r.string(d, "name", dpath),
+            household_share=r.number(d, "household_share", dpath, minimum=0, maximum=1),
+            urban_share=r.number(d, "urban_share", dpath, minimum=0, maximum=1),
+        ))
+    if districts:
+        total = sum(d.household_share for d in districts)
+        if abs(total - 1) > 1e-3:
+            raise r.fail(f"{path}.districts", f"household_share must sum to 1, got {total:.4f}")
+        names = [d.name for d in districts]
+        if len(set(names)) != len(names):
+            raise r.fail(f"{path}.districts", "district names must be unique")
+    else:
+        districts = [District(name=r.string(raw, "name", path), household_share=1.0, urban_share=urban_share)]
+
+    merchants_default = {"daily_goods": 12.0, "catering": 6.0, "appliances": 0.8, "cars": 0.05, "fuel": 0.15, "night_market": 2.0}
+    merchants = r.sector_table(raw, "merchants_per_1000_households", path, SECTORS, default=merchants_default)
+    merchants = {**merchants_default, **merchants}
+    if "merchants_per_1000_households" not in raw:
+        r.provenance[f"{path}.merchants_per_1000_households"] = (
+            "assumption: about 27 shops, restaurants and stalls per 1000 households, near the density of "
+            "individual businesses in the 2018 economic census for retail and catering")
+
+    visitors = None
+    if "visitors" in raw:
+        vraw = raw["visitors"]
+        vpath = f"{path}.visitors"
+        if not isinstance(vraw, dict):
+            raise r.fail(vpath, "expected a table")
+        spend = r.sector_table(vraw, "spend_per_visit_yuan", vpath, ("catering", "daily_goods", "lodging", "tickets"))
+        profile = vraw.get("monthly_profile", [1.0] * 12)
+        if isinstance(profile, dict) and "value" in profile:
+            profile = r._unwrap(profile, f"{vpath}.monthly_profile")
+        if not (isinstance(profile, list) and len(profile) == 12 and all(isinstance(x, (int, float)) and x >= 0 for x in profile)):
+            raise r.fail(f"{vpath}.monthly_profile", "expected twelve non-negative numbers")
+        mean = sum(profile) / 12
+        if mean <= 0:
+            raise r.fail(f"{vpath}.monthly_profile", "weights must not all be zero")
+        visitors = Visitors(
+            visitors_per_year=r.number(vraw, "visitors_per_year", vpath, minimum=0),
+            spend_per_visit_yuan=spend,
+            monthly_profile=tuple(float(x) / mean for x in profile),
+        )
+
+    return City(
+        name=r.string(raw, "name", path),
+        households=households,
+        household_size=size,
+        urban_share=urban_share,
+        income_per_capita_yuan=income_pc,
+        consumption_income_ratio={k: float(ratio[k]) for k in ("urban", "rural")},
+        household_retail_share=float(household_retail_share),
+        non_household_retail_share=float(non_household),
+        sector_shares=shares,
+        car_owners_per_100_households={k: float(cars[k]) for k in ("urban", "rural")},
+        income_growth_per_year=float(growth),
+        retail_sales_base_yuan=retail_base,
+        base_year=base_year,
+        districts=tuple(districts),
+        merchants_per_1000_households={k: float(v) for k, v in merchants.items()},
+        visitors=visitors,
+    )
+
+
+def _read_conditions(r: _Reader, raw: dict, start: dt.date, end: dt.date) -> tuple[Condition, ...]:
+    out = []
+    for name, c in raw.items():
+        path = f"conditions.{name}"
+        if not isinstance(c, dict):
+            raise r.fail(path, "expected a table")
+        applies = r.string(c, "applies_to", path, default="demand", choices=("demand", "durables", "visitors"))
+        sectors = r.name_list(c, "sectors", path, SECTORS + NON_RETAIL)
+        sched = c.get("schedule")
+        if not isinstance(sched, list) or not sched:
+            raise r.fail(f"{path}.schedule", "expected a non-empty list of {start, end, multiplier} tables")
+        periods = []
+        for i, p in enumerate(sched):
+            ppath = f"{path}.schedule[{i}]"
+            if not isinstance(p, dict):
+                raise r.fail(ppath, "expected a table")
+            ps = r.date(p, "start", ppath)
+            pe = r.date(p, "end", ppath)
+            if pe < ps:
+                raise r.fail(f"{ppath}.end", f"{pe} is before start {ps}")
+            periods.append(ConditionPeriod(ps, pe, r.number(p, "multiplier", ppath, minimum=0, maximum=10)))
+        out.append(Condition(name, applies, sectors, tuple(periods)))
+    return tuple(out)
+
+
+def _read_funding(r: _Reader, t: dict, path: str) -> dict[str, float]:
+    raw = t.get("funding_shares", {"city": 1.0})
+    if isinstance(raw, dict) and "value" in raw:
+        raw = r._unwrap(raw, f"{path}.funding_shares")
+    if not isinstance(raw, dict) or not raw:
+        raise r.fail(f"{path}.funding_shares", f"expected a table of shares keyed by {', '.join(FUNDING_LEVELS)}")
+    if "funding_shares" not in t:
+        r.provenance[f"{path}.funding_shares"] = "assumption: the plan names no split, so the city funds it all"
+    shares = {}
+    for k in raw:
+        if k not in FUNDING_LEVELS:
+            raise r.fail(f"{path}.funding_shares.{k}", f"unknown funding level; expected one of {', '.join(FUNDING_LEVELS)}")
+        shares[k] = r.number(raw, k, f"{path}.funding_shares", minimum=0, maximum=1)
+        if f"{path}.funding_shares" in r.provenance:
+            r.provenance.setdefault(f"{path}.funding_shares.{k}", r.provenance[f"{path}.funding_shares"])
+    total = sum(shares.values())
+    if abs(total - 1) > 1e-6:
+        raise r.fail(f"{path}.funding_shares", f"shares must sum to 1, got {total:.6f}")
+    return shares
+
+
+def _read_tool(r: _Reader, name: str, t: dict, start: dt.date, end: dt.date, city: City) -> Tool:
+    path = f"tools.{name}"
+    if not isinstance(t, dict):
+        raise r.fail(path, "expected a table")
+    kind = r.string(t, "kind", path, choices=tuple(TOOL_KINDS))
+    tstart = r.date(t, "start_date", path)
+    tend = r.date(t, "end_date", path)
+    for key, d in (("start_date", tstart), ("end_date", tend)):
+        if not start <= d <= end:
+            raise r.fail(f"{path}.{key}", f"{d} is outside the scenario horizon {start} to {end}")
+    if tend < tstart:
+        raise r.fail(f"{path}.end_date", f"{tend} is before start_date {tstart}")
+    budget = r.number(t, "budget_yuan", path, minimum=0)
+    common = dict(name=name, kind=kind, start=tstart, end=tend, budget_yuan=budget,
+                  funding_shares=_read_funding(r, t, path))
+    known_common = {"kind", "start_date", "end_date", "budget_yuan", "funding_shares", "description", "source"}
+    cls = TOOL_KINDS[kind]
+    own_fields = {f.name for f in dataclasses.fields(cls)} - {f.name for f in dataclasses.fields(Tool)}
+    # File keys that are read into other fields (release_every_days becomes releases).
+    read_into_other_fields = {"release_every_days"} if kind == "voucher" else set()
+    unknown = set(t) - known_common - own_fields - read_into_other_fields
+    if unknown:
+        raise r.fail(f"{path}.{sorted(unknown)[0]}", f"unknown field for a {kind} tool; known: {', '.join(sorted(own_fields))}")
+
+    if kind == "voucher":
+        face = r.number(t, "face_value_yuan", path, minimum=0, exclusive_minimum=True)
+        threshold = r.number(t, "threshold_yuan", path, default=0.0, minimum=0)
+        if 0 < threshold < face:
+            raise r.fail(f"{path}.threshold_yuan", f"threshold {threshold:g} is below the face value {face:g} (use 0 for no threshold)")
+        if threshold == 0 and "threshold_yuan" not in t:
+            r.provenance[f"{path}.threshold_yuan"] = "assumption: no threshold given"
+        max_quantity = int(budget // face)
+        quantity = r.number(t, "quantity", path, default=max_quantity, integer=True, minimum=0)
+        if quantity * face > budget * (1 + 1e-9):
+            raise r.fail(f"{path}.quantity", f"{quantity} vouchers of {face:g} yuan need {quantity * face:,.0f} yuan, more than the budget {budget:,.0f}")
+        releases = _read_releases(r, t, path, tstart, tend, quantity)
+        sectors = r.name_list(t, "sectors", path, SECTORS)
+        if not sectors:
+            raise r.fail(f"{path}.sectors", "name at least one sector")
+        validity = r.number(t, "validity_days", path, default=7, integer=True, minimum=1, maximum=366)
+        districts = r.name_list(t, "districts", path, tuple(d.name for d in city.districts))
+        participating = r.number(t, "participating_merchants", path, default=None, integer=True, minimum=1)
+        return VoucherTool(
+            **common, sectors=sectors, face_value_yuan=face, threshold_yuan=threshold, quantity=quantity,
+            releases=releases,
+            allocation=r.string(t, "allocation", path, default="first_come", choices=("first_come", "lottery", "allocated")),
+            eligibility=r.string(t, "eligibility", path, default="all", choices=("all", "urban", "rural", "low_income", "elderly")),
+            districts=districts,
+            channel=r.string(t, "channel", path, default="app", choices=("app", "paper")),
+            usable_online=r.boolean(t, "usable_online", path, True),
+            validity_days=validity,
+            merchant_cofunding_share=r.number(t, "merchant_cofunding_share", path, default=0.0, minimum=0, maximum=10),
+            participating_merchants=participating,
+        )
+    if kind == "car_subsidy":
+        per_car = r.number(t, "subsidy_per_car_yuan", path, default=0.0, minimum=0)
+        rate = r.number(t, "subsidy_rate", path, default=0.0, minimum=0, maximum=0.9)
+        if per_car == 0 and rate == 0:
+            raise r.fail(f"{path}.subsidy_per_car_yuan", "give subsidy_per_car_yuan or subsidy_rate")
+        return CarSubsidyTool(
+            **common, subsidy_per_car_yuan=per_car, subsidy_rate=rate,
+            max_subsidy_per_car_yuan=r.number(t, "max_subsidy_per_car_yuan", path, default=0.0, minimum=0),
+            eligible_share_of_purchases=r.number(t, "eligible_share_of_purchases", path, default=1.0, minimum=0, maximum=1),
+            requires_scrappage=r.boolean(t, "requires_scrappage", path, False),
+            scrappage_min_age_years=r.number(t, "scrappage_min_age_years", path, default=0.0, minimum=0, maximum=40),
+            first_purchase_eligible=r.boolean(t, "first_purchase_eligible", path, True),
+            dealer_top_n=r.number(t, "dealer_top_n", path, default=0, integer=True, minimum=0),
+            dealer_reward_yuan=r.number(t, "dealer_reward_yuan", path, default=0.0, minimum=0),
+        )
+    if kind == "appliance_trade_in":
+        return ApplianceTradeInTool(
+            **common,
+            subsidy_rate=r.number(t, "subsidy_rate", path, minimum=0, maximum=0.9),
+            max_subsidy_per_item_yuan=r.number(t, "max_subsidy_per_item_yuan", path, default=0.0, minimum=0),
+            min_item_age_years=r.number(t, "min_item_age_years", path, default=0.0, minimum=0, maximum=40),
+            merchant_discount_rate=r.number(t, "merchant_discount_rate", path, default=0.0, minimum=0, maximum=0.9),
+        )
+    if kind == "night_market":
+        face = r.number(t, "consumer_discount_face_yuan", path, default=0.0, minimum=0)
+        threshold = r.number(t, "consumer_discount_threshold_yuan", path, default=0.0, minimum=0)
+        if face > 0 and threshold < face:
+            raise r.fail(f"{path}.consumer_discount_threshold_yuan", f"threshold {threshold:g} is below the discount {face:g}")
+        return NightMarketTool(
+            **common,
+            allowance_per_merchant_night_yuan=r.number(t, "allowance_per_merchant_night_yuan", path, default=0.0, minimum=0),
+            night_allowance_per_m2=r.number(t, "night_allowance_per_m2", path, default=0.0, minimum=0),
+            max_allowance_per_merchant_night_yuan=r.number(t, "max_allowance_per_merchant_night_yuan", path, default=0.0, minimum=0),
+            fee_waiver_yuan_per_night=r.number(t, "fee_waiver_yuan_per_night", path, default=0.0, minimum=0),
+            late_cost_reduction_share=r.number(t, "late_cost_reduction_share", path, default=0.0, minimum=0, maximum=1),
+            consumer_discount_face_yuan=face,
+            consumer_discount_threshold_yuan=threshold,
+            sectors=r.name_list(t, "sectors", path, SECTORS, default=("catering", "night_market", "daily_goods")),
+        )
+    # tourism_voucher
+    if city.visitors is None:
+        raise r.fail(f"{path}.kind", "a tourism_voucher needs [city.visitors] in the scenario")
+    face = r.number(t, "face_value_yuan", path, minimum=0, exclusive_minimum=True)
+    quantity = r.number(t, "quantity", path, default=int(budget // face), integer=True, minimum=0)
+    if quantity * face > budget * (1 + 1e-9):
+        raise r.fail(f"{path}.quantity", f"{quantity} vouchers of {face:g} yuan exceed the budget {budget:,.0f}")
+    return TourismVoucherTool(**common, face_value_yuan=face, quantity=quantity)
+
+
+def _read_releases(r: _Reader, t: dict, path: str, tstart: dt.date, tend: dt.date, quantity: int) -> tuple[VoucherRelease, ...]:
+    """Release batches: an explicit list, or ``release_every_days`` from the start date."""
+    if "releases" in t:
+        raw = t["releases"]
+        if not isinstance(raw, list) or not raw:
+            raise r.fail(f"{path}.releases", "expected a non-empty list of {date, quantity} tables")
+        out = []
+        for i, b in enumerate(raw):
+            bpath = f"{path}.releases[{i}]"
+            if not isinstance(b, dict):
+                raise r.fail(bpath, "expected a table")
+            d = r.date(b, "date", bpath)
+            if not tstart <= d <= tend:
+                raise r.fail(f"{bpath}.date", f"{d} is outside the tool's dates {tstart} to {tend}")
+            out.append(VoucherRelease(d, r.number(b, "quantity", bpath, integer=True, minimum=0)))
+        total = sum(b.quantity for b in out)
+        if total > quantity:
+            raise r.fail(f"{path}.releases", f"batches release {total} vouchers, more than quantity {quantity}")
+        return tuple(sorted(out, key=lambda b: b.date))
+    every = r.number(t, "release_every_days", path, default=7, integer=True, minimum=1)
+    dates = []
+    d = tstart
+    while d <= tend:
+        dates.append(d)
+        d += dt.timedelta(days=every)
+    base, extra = divmod(quantity, len(dates))
+    return tuple(VoucherRelease(d, base + (1 if i < extra else 0)) for i, d in enumerate(dates))
+
+
+def _parse_period(r: _Reader, value: Any, path: str) -> tuple[dt.date, dt.date]:
+    """'2023' → the year; '2020-Q2' → a quarter; 'YYYY-MM-DD..YYYY-MM-DD' → a range."""
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        raise r.fail(path, f"expected a period like 2023, 2020-Q2 or 2022-01-01..2022-12-31, got {value!r}")
+    try:
+        if ".." in value:
+            a, b = value.split("..")
+            return dt.date.fromisoformat(a), dt.date.fromisoformat(b)
+        if "-Q" in value:
+            year, q = value.split("-Q")
+            q = int(q)
+            if not 1 <= q <= 4:
+                raise ValueError
+            start = dt.date(int(year), 3 * q - 2, 1)
+            end = dt.date(int(year) + (q == 4), (3 * q) % 12 + 1, 1) - dt.timedelta(days=1)
+            return start, end
+        year = int(value)
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    except ValueError:
+        raise r.fail(path, f"expected a period like 2023, 2020-Q2 or 2022-01-01..2022-12-31, got {value!r}") from None
+
+
+def _read_targets(r: _Reader, raw: dict, start: dt.date, end: dt.date) -> dict[str, Target]:
+    out = {}
+    for name, t in raw.items():
+        path = f"targets.{name}"
+        if not isinstance(t, dict):
+            raise r.fail(path, "expected a table")
+        indicator = r.string(t, "indicator", path, choices=TARGET_INDICATORS)
+        description = r.string(t, "description", path, default="")
+        if indicator == "out_of_scope":
+            out[name] = Target(name, indicator, None, None, None, None, description,
+                               r.string(t, "out_of_scope_reason", path))
+            continue
+        ps, pe = _parse_period(r, t.get("period"), f"{path}.period")
+        if ps < start or pe > end:
+            raise r.fail(f"{path}.period", f"{ps} to {pe} is outside the scenario horizon {start} to {end}")
+        value = r.number(t, "value", path)
+        base = r.number(t, "base_value_yuan", path, default=None, minimum=0, exclusive_minimum=True)
+        if indicator.endswith("_growth") and base is None:
+            raise r.fail(f"{path}.base_value_yuan", "a growth target needs the prior period's level (yuan)")
+        out[name] = Target(name, indicator, ps, pe, value, base, description, None)
+    return out
+
+
+def scenario_from_dict(raw: dict[str, Any], origin: str = "<dict>") -> Scenario:
+    """Validate a scenario given as a parsed TOML dict.
+
+    Raises:
+        ScenarioError: naming ``origin``, the field and the reason.
+    """
+    r = _Reader(origin)
+    known = {"scenario", "city", "behaviour", "conditions", "tools", "targets"}
+    for key in raw:
+        if key not in known:
+            raise r.fail(key, f"unknown top-level table; expected {', '.join(sorted(known))}")
+    head = raw.get("scenario")
+    if not isinstance(head, dict):
+        raise r.fail("scenario", "missing [scenario] table")
+    name = r.string(head, "name", "scenario")
+    start = r.date(head, "start_date", "scenario")
+    end = r.date(head, "end_date", "scenario")
+    if end < start:
+        raise r.fail("scenario.end_date", f"{end} is before start_date {start}")
+    if (end - start).days > 366 * 6:
+        raise r.fail("scenario.end_date", "horizons longer than six years are not supported")
+    city = _read_city(r, raw.get("city"), start.year)
+
+    behaviour = BehaviourParameters.default()
+    braw = raw.get("behaviour", {})
+    if not isinstance(braw, dict):
+        raise r.fail("behaviour", "expected a table")
+    if braw:
+        plain = {}
+        for k, v in braw.items():
+            if isinstance(v, dict) and "value" in v:
+                v = r._unwrap(v, f"behaviour.{k}")
+            plain[k] = v
+        try:
+            behaviour = behaviour.with_overrides(plain, origin=origin)
+        except KeyError as exc:
+            raise r.fail(f"behaviour.{exc.args[0]}", "unknown behaviour parameter (see model/parameters/behaviour.toml)") from None
+        except TypeError as exc:
+            raise r.fail("behaviour", str(exc)) from None
+
+    conditions = _read_conditions(r, raw.get("conditions", {}), start, end)
+    traw = raw.get("tools", {})
+    if not isinstance(traw, dict):
+        raise r.fail("tools", "expected tables [tools.NAME]")
+    tools = {n: _read_tool(r, n, t, start, end, city) for n, t in traw.items()}
+    targets = _read_targets(r, raw.get("targets", {}), start, end)
+    unsourced = tuple(dict.fromkeys(p for p in r.unsourced if p not in r.provenance))
+    return Scenario(
+        name=name, title=r.string(head, "title", "scenario", default=name), origin=origin,
+        start=start, end=end, city=city, behaviour=behaviour, conditions=conditions,
+        tools=tools, targets=targets, raw=copy.deepcopy(raw), provenance=dict(r.provenance),
+        unsourced=unsourced,
+    )
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read and validate a scenario file, optionally with field overrides by dotted path.
+
+    Raises:
+        ScenarioError: the file is missing, is not TOML, or a field is wrong.
+    """
+    path = Path(path)
+    origin = str(path)
+    if not path.is_file():
+        raise ScenarioError(origin, "(file)", "no such scenario file")
+    try:
+        with open(path, "rb") as handle:
+            raw = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(origin, "(file)", f"not valid TOML: {exc}") from None
+    for field_path, value in (overrides or {}).items():
+        set_field(raw, field_path, value, origin=origin)
+    return scenario_from_dict(raw, origin)
+
+
+def get_field(raw: dict[str, Any], field_path: str, origin: str = "<dict>") -> Any:
+    """The value at a dotted path such as ``tools.vouchers.face_value_yuan`` (sourced tables unwrapped)."""
+    node: Any = raw
+    for part in field_path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ScenarioError(origin, field_path, "no such field in the scenario")
+        node = node[part]
+    if isinstance(node, dict) and "value" in node:
+        return node["value"]
+    return node
+
+
+def set_field(raw: dict[str, Any], field_path: str, value: Any, origin: str = "<dict>") -> None:
+    """Set a dotted path in a raw scenario dict, keeping any source note beside it.
+
+    Raises:
+        ScenarioError: a path whose parent table does not exist.
+    """
+    parts = field_path.split(".")
+    node: Any = raw
+    for part in parts[:-1]:
+        if not isinstance(node, dict) or part not in node or not isinstance(node[part], dict):
+            raise ScenarioError(origin, field_path, f"no table '{part}' on this path")
+        node = node[part]
+    leaf = parts[-1]
+    if isinstance(node.get(leaf), dict) and "value" in node[leaf]:
+        node[leaf] = {**node[leaf], "value": value, "source": f"override of {field_path}"}
+        node[leaf].pop("assumption", None)
+    else:
+        node[leaf] = value
