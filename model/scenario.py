@@ -853,13 +853,16 @@ def scenario_from_dict(raw: dict[str, Any], origin: str = "<dict>") -> Scenario:
         ScenarioError: naming ``origin``, the field and the reason.
     """
     r = _Reader(origin)
-    known = {"scenario", "city", "behaviour", "conditions", "tools", "targets"}
+    known = {"scenario", "city", "behaviour", "conditions", "tools", "targets", "variants"}
     for key in raw:
         if key not in known:
             raise r.fail(key, f"unknown top-level table; expected {', '.join(sorted(known))}")
     head = raw.get("scenario")
     if not isinstance(head, dict):
         raise r.fail("scenario", "missing [scenario] table")
+    variants = raw.get("variants", {})
+    if not isinstance(variants, dict) or not all(isinstance(v, dict) for v in variants.values()):
+        raise r.fail("variants", "expected tables [variants.NAME] of dotted-path = value overrides")
     name = r.string(head, "name", "scenario")
     start = r.date(head, "start_date", "scenario")
     end = r.date(head, "end_date", "scenario")
@@ -901,24 +904,66 @@ def scenario_from_dict(raw: dict[str, Any], origin: str = "<dict>") -> Scenario:
     )
 
 
-def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Read and validate a scenario file, optionally with field overrides by dotted path.
+def _read_toml(path: Path, origin: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise ScenarioError(origin, "(file)", f"no such file {path}")
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(origin, "(file)", f"not valid TOML: {exc}") from None
+
+
+def read_scenario_file(path: str | Path) -> dict[str, Any]:
+    """The raw scenario dict of a file, with its calibration file (if any) merged in.
+
+    ``[scenario] calibration = "relative/path.toml"`` names a file written by
+    ``run.py calibrate`` whose ``[city]`` entries replace the scenario's own.
+    """
+    path = Path(path)
+    origin = str(path)
+    raw = _read_toml(path, origin)
+    head = raw.get("scenario", {})
+    calibration = head.get("calibration") if isinstance(head, dict) else None
+    if calibration is not None:
+        if not isinstance(calibration, str):
+            raise ScenarioError(origin, "scenario.calibration", f"expected a file path, got {calibration!r}")
+        cal_path = (path.parent / calibration).resolve()
+        fitted = _read_toml(cal_path, f"{origin} (scenario.calibration = {calibration})")
+        city = raw.setdefault("city", {})
+        for key, value in fitted.get("city", {}).items():
+            city[key] = value
+    return raw
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None, variant: str | None = None) -> Scenario:
+    """Read and validate a scenario file, optionally a named variant and field overrides by dotted path.
 
     Raises:
         ScenarioError: the file is missing, is not TOML, or a field is wrong.
     """
-    path = Path(path)
     origin = str(path)
-    if not path.is_file():
-        raise ScenarioError(origin, "(file)", "no such scenario file")
-    try:
-        with open(path, "rb") as handle:
-            raw = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(origin, "(file)", f"not valid TOML: {exc}") from None
+    raw = read_scenario_file(path)
+    if variant is not None:
+        variants = raw.get("variants", {})
+        if variant not in variants:
+            raise ScenarioError(origin, f"variants.{variant}", f"no such variant; the file defines {', '.join(variants) or 'none'}")
+        for field_path, value in variants[variant].items():
+            set_field(raw, field_path, value, origin=f"{origin} (variant {variant})")
+        raw["scenario"]["name"] = f"{raw['scenario'].get('name', 'scenario')}/{variant}"
+        raw["scenario"]["title"] = f"{raw['scenario'].get('title', raw['scenario'].get('name', ''))} — {variant}"
     for field_path, value in (overrides or {}).items():
         set_field(raw, field_path, value, origin=origin)
     return scenario_from_dict(raw, origin)
+
+
+def variant_names(path: str | Path) -> list[str]:
+    """Names of the variants a scenario file defines under [variants.NAME]."""
+    raw = read_scenario_file(path)
+    variants = raw.get("variants", {})
+    if not isinstance(variants, dict) or not all(isinstance(v, dict) for v in variants.values()):
+        raise ScenarioError(str(path), "variants", "expected tables [variants.NAME] of field = value overrides")
+    return list(variants)
 
 
 def get_field(raw: dict[str, Any], field_path: str, origin: str = "<dict>") -> Any:
