@@ -74,6 +74,11 @@ class GovernmentFund(mesa.Agent):
             self.exhausted_day = day
         return paid
 
+    def coverable(self, amounts_yuan: np.ndarray) -> np.ndarray:
+        """Which claims of a first-come-first-served queue the pool could pay in full (nothing is paid)."""
+        amounts = np.asarray(amounts_yuan, dtype=float)
+        return np.cumsum(amounts) <= self.remaining_yuan * (1 + 1e-12) + 1e-9
+
     def pay_many(self, amounts_yuan: np.ndarray, payee: str, day: int) -> np.ndarray:
         """Pay a queue of claims in order, first come first served, until the pool is empty.
 
@@ -82,8 +87,7 @@ class GovernmentFund(mesa.Agent):
         amounts = np.asarray(amounts_yuan, dtype=float)
         if amounts.size == 0:
             return amounts.copy()
-        cumulative = np.cumsum(amounts)
-        covered = cumulative <= self.remaining_yuan * (1 + 1e-12) + 1e-9
+        covered = self.coverable(amounts)
         paid = np.where(covered, amounts, 0.0)
         total = float(paid.sum())
         if not covered.all() and self.exhausted_day is None:

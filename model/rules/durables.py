@@ -253,16 +253,23 @@ class DurableMarket:
         rate = multiplier / self.shopping_days * subsidy_hazard_multiplier((gov_total + merch_total) / self.price,
                                                                            self.timing_elasticity)
         self.pool_progress += rate
-        ready = self.pool_progress >= self.pool_patience
-        if self.kind == "cars":
-            cash_needed = np.maximum(p.car_down_payment_share * self.price - gov_total, 0.0)
-        else:
-            cash_needed = np.maximum(self.price - gov_total - merch_total, 0.0)
-        ready &= hh.savings_yuan[rows] >= cash_needed
-        idx = np.flatnonzero(ready)
+        idx = np.flatnonzero(self.pool_progress >= self.pool_patience)
         # One purchase of a kind per household a day keeps the savings check exact.
         _, first = np.unique(rows[idx], return_index=True)
         idx = idx[np.sort(first)]
+        # A buyer counts on a subsidy only if the pool can still pay it when its turn comes;
+        # the savings check uses what it will actually get.
+        gov_expected = np.zeros(idx.size)
+        merch_expected = np.zeros(idx.size)
+        for tool, gov, merch in offers:
+            covered = model.funds[tool.name].coverable(gov[idx] * hh.weight)
+            gov_expected += np.where(covered, gov[idx], 0.0)
+            merch_expected += np.where(covered & (gov[idx] > 0), merch[idx], 0.0)
+        if self.kind == "cars":
+            cash_needed = np.maximum(p.car_down_payment_share * self.price - gov_expected, 0.0)
+        else:
+            cash_needed = np.maximum(self.price - gov_expected - merch_expected, 0.0)
+        idx = idx[hh.savings_yuan[rows[idx]] >= cash_needed]
         if idx.size == 0:
             return
         buyers, bought = rows[idx], items[idx]

@@ -1,0 +1,57 @@
+"""Shared helpers for tests: a small synthetic city built as a scenario dict."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from model.scenario import scenario_from_dict  # noqa: E402
+
+EXAMPLE = ROOT / "scenarios" / "examples" / "small_city.toml"
+
+
+def small_city(households: float = 20000, start: str = "2023-01-01", end: str = "2023-06-30",
+               tools: dict | None = None, visitors: bool = True) -> dict:
+    """A synthetic city scenario dict with no tools unless given (figures are invented, all `assumption`)."""
+    raw = {
+        "scenario": {"name": "test-city", "start_date": start, "end_date": end},
+        "city": {
+            "name": "测试城",
+            "households": {"value": households, "assumption": "test"},
+            "household_size": {"value": 2.8, "assumption": "test"},
+            "urban_share": {"value": 0.6, "assumption": "test"},
+            "income_per_capita_yuan": {"urban": {"value": 42000, "assumption": "test"},
+                                       "rural": {"value": 18000, "assumption": "test"}},
+            "base_year": 2023,
+            "districts": [
+                {"name": "城区", "household_share": {"value": 0.6, "assumption": "test"},
+                 "urban_share": {"value": 0.9, "assumption": "test"}},
+                {"name": "乡镇", "household_share": {"value": 0.4, "assumption": "test"},
+                 "urban_share": {"value": 0.15, "assumption": "test"}},
+            ],
+        },
+        "tools": copy.deepcopy(tools or {}),
+    }
+    if visitors:
+        raw["city"]["visitors"] = {
+            "visitors_per_year": {"value": 300000, "assumption": "test"},
+            "spend_per_visit_yuan": {"value": {"catering": 150, "daily_goods": 100, "lodging": 200, "tickets": 80},
+                                     "assumption": "test"},
+        }
+    return raw
+
+
+def build(raw: dict):
+    """Validate a scenario dict."""
+    return scenario_from_dict(raw, "test")
+
+
+@pytest.fixture
+def small_city_dict():
+    return small_city()

@@ -1,0 +1,152 @@
+"""Accounting identities: property tests over random scenarios and tool settings, and tamper tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import build, small_city
+from model.accounting import AccountingError, check_accounts
+from model.economy import CityEconomy
+from model.rng import RandomStreams
+from model.runner import daily_frames, replication_summary, simulate_replication
+
+DAYS = ["2023-03-01", "2023-03-10", "2023-03-20", "2023-04-05", "2023-04-20"]
+
+
+@st.composite
+def tool_settings(draw):
+    """A random mix of tools with random designs, dates and budgets."""
+    tools = {}
+    dates = sorted(draw(st.lists(st.sampled_from(DAYS), min_size=2, max_size=2, unique=True)))
+    common = {"start_date": dates[0], "end_date": dates[1]}
+    levels = draw(st.sampled_from([{"city": 1.0}, {"province": 0.3, "city": 0.3, "county": 0.4}, {"county": 1.0}]))
+    if draw(st.booleans()):
+        face = draw(st.sampled_from([5.0, 10.0, 20.0, 50.0]))
+        threshold = draw(st.sampled_from([0.0, face, 3 * face, 10 * face]))
+        tools["voucher"] = {
+            "kind": "voucher", **common, "funding_shares": levels,
+            "sectors": draw(st.lists(st.sampled_from(["catering", "daily_goods", "night_market", "fuel", "appliances", "cars"]),
+                                     min_size=1, max_size=3, unique=True)),
+            "face_value_yuan": face, "threshold_yuan": threshold,
+            "budget_yuan": draw(st.sampled_from([0.0, 2000.0, 50000.0, 400000.0])),
+            "allocation": draw(st.sampled_from(["first_come", "lottery", "allocated"])),
+            "eligibility": draw(st.sampled_from(["all", "rural", "low_income", "elderly"])),
+            "channel": draw(st.sampled_from(["app", "paper"])),
+            "validity_days": draw(st.integers(1, 20)),
+            "release_every_days": draw(st.integers(1, 14)),
+            "merchant_cofunding_share": draw(st.sampled_from([0.0, 0.5])),
+            "usable_online": draw(st.booleans()),
+        }
+    if draw(st.booleans()):
+        tools["cars"] = {"kind": "car_subsidy", **common, "funding_shares": levels,
+                         "subsidy_per_car_yuan": draw(st.sampled_from([1000.0, 5000.0, 20000.0])),
+                         "budget_yuan": draw(st.sampled_from([0.0, 10000.0, 1e6, 1e8])),
+                         "requires_scrappage": draw(st.booleans()), "scrappage_min_age_years": 5.0,
+                         "dealer_top_n": draw(st.integers(0, 4)), "dealer_reward_yuan": 20000.0}
+    if draw(st.booleans()):
+        tools["appliances"] = {"kind": "appliance_trade_in", **common, "subsidy_rate": 0.15,
+                               "max_subsidy_per_item_yuan": draw(st.sampled_from([0.0, 300.0])),
+                               "min_item_age_years": draw(st.sampled_from([0.0, 6.0])),
+                               "merchant_discount_rate": draw(st.sampled_from([0.0, 0.1])),
+                               "budget_yuan": draw(st.sampled_from([0.0, 5000.0, 1e6]))}
+    if draw(st.booleans()):
+        tools["night"] = {"kind": "night_market", **common,
+                          "allowance_per_merchant_night_yuan": draw(st.sampled_from([0.0, 30.0])),
+                          "night_allowance_per_m2": draw(st.sampled_from([0.0, 0.5])),
+                          "consumer_discount_face_yuan": draw(st.sampled_from([0.0, 10.0])),
+                          "consumer_discount_threshold_yuan": 50.0,
+                          "budget_yuan": draw(st.sampled_from([0.0, 3000.0, 1e6]))}
+    if draw(st.booleans()):
+        tools["tourism"] = {"kind": "tourism_voucher", **common, "face_value_yuan": 50.0,
+                            "budget_yuan": draw(st.sampled_from([0.0, 1000.0, 200000.0]))}
+    return tools
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tools=tool_settings(), seed=st.integers(0, 2**16), households=st.sampled_from([3000, 12000]))
+def test_accounting_holds_for_random_scenarios(tools, seed, households):
+    raw = small_city(households=households, start="2023-02-15", end="2023-05-15", tools=tools)
+    pair = simulate_replication(build(raw), 0.5, RandomStreams.from_seed(seed), tool_breakdown=False)
+    # The run checked its own books (it raises AccountingError otherwise); check the identities here too.
+    for model in (pair.policy, pair.baseline):
+        for fund in model.funds.values():
+            assert fund.paid_yuan <= fund.budget_yuan * (1 + 1e-9) + 1e-6
+            for level, paid in fund.paid_by_level.items():
+                assert paid <= fund.budget_by_level[level] * (1 + 1e-9) + 1e-6
+            assert sum(fund.paid_by_payee.values()) == pytest.approx(fund.paid_yuan, rel=1e-9, abs=1e-6)
+        for programme in model.voucher_programmes.values():
+            issued, redeemed, expired, outstanding = programme.status_counts()
+            assert issued == redeemed + expired + outstanding
+        assert model.households.savings_yuan.min() >= -1e-6
+    summary = replication_summary(pair)
+    assert summary["government_outlay"] == pytest.approx(
+        sum(summary["government_outlay_by_level"].values()), rel=1e-9, abs=1e-6)
+    assert summary["retail_sales_uplift"] == pytest.approx(sum(summary["uplift_by_sector"].values()), rel=1e-9, abs=1e-3)
+    frames = daily_frames(pair, 0)
+    retail = frames["daily_retail"]
+    total = retail[retail.dimension == "total"]["retail_sales_policy"].sum()
+    assert total == pytest.approx(summary["retail_sales_policy"], rel=1e-9)
+    for dimension in ("sector", "channel", "size_class", "location", "income_quintile"):
+        part = retail[retail.dimension == dimension]["retail_sales_policy"].sum()
+        assert part == pytest.approx(total, rel=1e-9), dimension
+    assert frames["daily_outlay"]["outlay_yuan"].sum() == pytest.approx(summary["government_outlay"], rel=1e-9, abs=1e-6)
+
+
+def _finished_model(tools):
+    raw = small_city(households=5000, start="2023-03-01", end="2023-04-30", tools=tools)
+    scenario = build(raw)
+    return CityEconomy(scenario, scale=1.0, streams=RandomStreams.from_seed(1)).run()
+
+
+def test_overspent_pool_is_caught():
+    model = _finished_model({"cars": {"kind": "car_subsidy", "subsidy_per_car_yuan": 5000.0, "budget_yuan": 20000.0,
+                                      "start_date": "2023-03-01", "end_date": "2023-04-30"}})
+    fund = model.funds["cars"]
+    assert fund.paid_yuan <= fund.budget_yuan
+    fund.paid_by_level["city"] += fund.budget_yuan
+    fund.paid_by_payee["household"] += fund.budget_yuan
+    with pytest.raises(AccountingError, match="exceeds budget"):
+        check_accounts(model)
+
+
+def test_outlay_that_differs_from_payments_is_caught():
+    model = _finished_model({"cars": {"kind": "car_subsidy", "subsidy_per_car_yuan": 5000.0, "budget_yuan": 1e7,
+                                      "start_date": "2023-03-01", "end_date": "2023-04-30"}})
+    model.funds["cars"].paid_by_payee["household"] -= 1000.0
+    with pytest.raises(AccountingError, match="differs from payments"):
+        check_accounts(model)
+
+
+def test_lost_voucher_is_caught():
+    model = _finished_model({"v": {"kind": "voucher", "sectors": ["catering"], "face_value_yuan": 10.0,
+                                   "threshold_yuan": 30.0, "budget_yuan": 20000.0, "start_date": "2023-03-01",
+                                   "end_date": "2023-03-20"}})
+    programme = model.voucher_programmes["v"]
+    assert programme.status.size > 0
+    programme.status[0] = 7  # neither redeemed, expired nor outstanding
+    with pytest.raises(AccountingError, match="vouchers issued"):
+        check_accounts(model)
+
+
+def test_negative_savings_and_broken_breakdowns_are_caught():
+    model = _finished_model({})
+    model.households.savings_yuan[0] = -5.0
+    with pytest.raises(AccountingError, match="savings went negative"):
+        check_accounts(model)
+    model.households.savings_yuan[0] = 0.0
+    model.books.retail[3, 0, 0, 0, 0] += 100.0
+    with pytest.raises(AccountingError, match="breakdowns"):
+        check_accounts(model)
+
+
+def test_no_fund_pays_past_its_pool():
+    """A tiny car budget runs out on the first subsidised sale that would overdraw it."""
+    model = _finished_model({"cars": {"kind": "car_subsidy", "subsidy_per_car_yuan": 5000.0, "budget_yuan": 12000.0,
+                                      "start_date": "2023-03-01", "end_date": "2023-04-30"}})
+    fund = model.funds["cars"]
+    assert fund.paid_yuan == pytest.approx(10000.0)  # two cars' worth; the third would overdraw
+    assert fund.exhausted_day is not None
+    assert np.isclose(fund.daily_outlay.sum(), fund.paid_yuan)
