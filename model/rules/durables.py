@@ -138,6 +138,10 @@ class DurableMarket:
             self.owns = None
             self.first_hazard = np.zeros(hh.n)
         self.items = self.purchase_day.shape[1] if hh.n else 0
+        # Upper bound of the decision hazard (per year), before calendar and subsidies.
+        self.bound_per_year = max(
+            float(weibull_hazard_per_year(np.array([MAX_HAZARD_AGE_YEARS]), self.shape, self.scale_years)[0]),
+            float(self.first_hazard.max(initial=0.0)))
         self.in_market = np.zeros((hh.n, self.items), dtype=bool)
         self.pool_rows = np.zeros(0, dtype=np.int64)
         self.pool_items = np.zeros(0, dtype=np.int64)
@@ -194,11 +198,12 @@ class DurableMarket:
         model = self.model
         out = []
         date = model.date(day)
+        acting = [t for t in self.tools if t.start <= date <= t.end and model.funds[t.name].can_pay(1.0)]
+        if not acting:
+            return out
         age = (day - self.purchase_day[rows, items]) / DAYS_PER_YEAR
         owned = self._owned(rows, items)
-        for tool in self.tools:
-            if not (tool.start <= date <= tool.end) or not model.funds[tool.name].can_pay(1.0):
-                continue
+        for tool in acting:
             if self.kind == "cars":
                 gov = car_subsidy_for(tool, self.price, owned, age, eligibility)
                 merch = np.zeros(rows.size)
@@ -218,9 +223,7 @@ class DurableMarket:
 
     def _decide(self, day: int, multiplier: float, rng: np.random.Generator) -> None:
         hh = self.model.households
-        bound = max(float(weibull_hazard_per_year(np.array([MAX_HAZARD_AGE_YEARS]), self.shape, self.scale_years)[0]),
-                    float(self.first_hazard.max(initial=0.0)))
-        bound_day = bound * max(multiplier, 0.0) * self.entry_bound_multiplier / DAYS_PER_YEAR
+        bound_day = self.bound_per_year * max(multiplier, 0.0) * self.entry_bound_multiplier / DAYS_PER_YEAR
         k = rng.poisson(hh.n * self.items * bound_day)
         flat = rng.integers(0, hh.n * self.items, size=k)
         accept = rng.random(k)
