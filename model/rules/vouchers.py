@@ -33,6 +33,10 @@ redemption or expiry:
   weeks. A no-threshold voucher is used on planned spending and so is nearly
   all extra cash, which is why it moves spending less per yuan (Kan, Peng &
   Wang 2017).
+* **Cars.** A voucher that covers cars is claimed mostly by households shopping
+  for a car at the time, and redeemed when they buy; it does not change when
+  they buy (a few hundred yuan on a car's price moves the purchase rate by well
+  under 1%), so it is spending that would have happened anyway plus a windfall.
 * **Paying.** The tool's fund reimburses the merchant the face value on each
   redemption; merchants add any co-funded discount (企业让利).
 """
@@ -111,6 +115,7 @@ class VoucherProgramme:
             eligible &= hh.digital_access
         self.eligible_rows = np.flatnonzero(eligible)
         planned = hh.flow_spend_day_yuan[self.eligible_rows][:, self.flow_cols].sum(axis=1) * tool.validity_days
+        self.planned_flow_spending = planned
         self.claim_probability = params.voucher_claim_interest * (1.0 - np.exp(-planned / self.threshold))
 
         # Releases in sample vouchers; issuance never exceeds what the budget covers.
@@ -139,7 +144,7 @@ class VoucherProgramme:
             claimants = rows
             chosen = claimants if claimants.size <= target else rng.choice(claimants, size=target, replace=False)
         else:
-            tries = rng.random(rows.size) < self.claim_probability
+            tries = rng.random(rows.size) < self._claim_probability_today()
             claimants = rows[tries]
             if claimants.size <= target:
                 chosen = claimants
@@ -157,6 +162,21 @@ class VoucherProgramme:
         self.status = np.concatenate([self.status, np.zeros(chosen.size, dtype=np.int8)])
         self.active = np.concatenate([self.active, np.arange(start, start + chosen.size)])
         self.counts.issued[day] += chosen.size * w
+
+    def _claim_probability_today(self) -> np.ndarray:
+        """Claim probability of each eligible household at today's release.
+
+        For flow sectors it rests on planned spending over the validity; a voucher
+        that covers cars also draws households shopping for a car now, which expect
+        to spend the price within the validity with probability validity / shopping delay.
+        """
+        if not self.covers_cars:
+            return self.claim_probability
+        market = self.model.car_market
+        shopping = market.in_market[self.eligible_rows, 0]
+        planned = np.where(shopping, market.price * min(1.0, self.tool.validity_days / market.shopping_days), 0.0)
+        planned = planned + self.planned_flow_spending
+        return self.model.params.voucher_claim_interest * (1.0 - np.exp(-planned / self.threshold))
 
     # ------------------------------------------------------------ redeeming
     def redeem_planned_and_topped_up(self, day: int, multipliers: np.ndarray, rng: np.random.Generator) -> None:
