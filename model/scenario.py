@@ -85,6 +85,7 @@ class City:
         car_owners_per_100_households: keys urban and rural.
         income_growth_per_year: nominal income growth per year.
         retail_sales_base_yuan: 社零 in the base year, if known (for targets and calibration).
+        car_price_yuan: average price of a car bought by the city's households (None: the behaviour default).
         base_year: the year the figures describe.
         districts: counties or districts; one whole-city district when not given.
         merchants_per_1000_households: merchants per 1000 households by sector.
@@ -104,6 +105,7 @@ class City:
     income_growth_per_year: float
     retail_sales_base_yuan: float | None
     base_year: int
+    car_price_yuan: float | None
     districts: tuple[District, ...]
     merchants_per_1000_households: dict[str, float]
     visitors: Visitors | None
@@ -546,6 +548,7 @@ def _read_city(r: _Reader, raw: dict, base_year_default: int) -> City:
             raise r.fail(f"{path}.car_owners_per_100_households.{k}", f"must be in [0, 100], got {cars[k]}")
     growth = national_or("income_growth_per_year", lambda: r.number(raw, "income_growth_per_year", path, minimum=-0.5, maximum=0.5))
     retail_base = r.number(raw, "retail_sales_base_yuan", path, default=None, minimum=0)
+    car_price = r.number(raw, "car_price_yuan", path, default=None, minimum=1000)
     base_year = r.number(raw, "base_year", path, default=base_year_default, integer=True, minimum=1990, maximum=2100)
     r.provenance.setdefault(f"{path}.base_year", "a calendar year, not a measured figure")
 
@@ -615,6 +618,7 @@ def _read_city(r: _Reader, raw: dict, base_year_default: int) -> City:
         income_growth_per_year=float(growth),
         retail_sales_base_yuan=retail_base,
         base_year=base_year,
+        car_price_yuan=car_price,
         districts=tuple(districts),
         merchants_per_1000_households={k: float(v) for k, v in merchants.items()},
         visitors=visitors,
@@ -889,6 +893,10 @@ def scenario_from_dict(raw: dict[str, Any], origin: str = "<dict>") -> Scenario:
         except TypeError as exc:
             raise r.fail("behaviour", str(exc)) from None
 
+    if city.car_price_yuan is not None:
+        # A city's own car price replaces the national behaviour default.
+        behaviour = behaviour.with_overrides({"car_price_yuan": city.car_price_yuan},
+                                             origin=r.provenance.get("city.car_price_yuan", origin))
     conditions = _read_conditions(r, raw.get("conditions", {}), start, end)
     traw = raw.get("tools", {})
     if not isinstance(traw, dict):

@@ -10,9 +10,10 @@ Rule ``NightEconomy``, each night:
    removes. It expects the revenue per unit of market share that open merchants
    earned on recent nights (adaptive expectations).
 2. **Households visit.** Night spending is each household's normal night
-   spending times (merchants open / merchants open in the no-policy steady
-   state)^``night_variety_elasticity``, because more stalls draw more visitors,
-   times the response to any spend-threshold discount for consumers.
+   spending times (open merchants' share of the trade / the same in the
+   no-policy steady state)^``night_variety_elasticity``, because more and bigger
+   places open draw more visitors, times the response to any spend-threshold
+   discount for consumers.
 3. **New or moved.** Of night spending above the normal level, the share
    ``night_new_spending_share`` is new; the rest is moved from daytime catering
    and daily goods in the same households' cells.
@@ -40,6 +41,7 @@ class NightEconomy:
         merchant_rows: merchants that can open late (rows of the merchant population).
         share: each such merchant's share of night revenue when open (by sales).
         reference_open: merchants open in the no-policy steady state.
+        reference_open_share: their share of the night trade.
         expected_revenue_per_share: what merchants expect per unit of share tonight (yuan).
         tools: night-market tools switched on in this run.
     """
@@ -70,6 +72,7 @@ class NightEconomy:
                 break
             revenue = 0.5 * revenue + 0.5 * new_revenue
         self.reference_open = max(int(open_.sum()), 1)
+        self.reference_open_share = max(float(self.share[open_].sum()), 1e-9)
         self.expected_revenue_per_share = revenue
 
     def _support(self, day: int) -> tuple[np.ndarray, np.ndarray, list]:
@@ -101,7 +104,10 @@ class NightEconomy:
         open_ = self.margin * self.expected_revenue_per_share * self.share + support > self.cost * (1.0 - reduction)
         n_open = int(open_.sum())
         model.books.night_merchants_open[day] = n_open
-        multiplier = (max(n_open, 1) / self.reference_open) ** p.night_variety_elasticity
+        # Night supply is the open merchants' share of the trade, so a large restaurant staying open
+        # draws more visitors than a small stall does.
+        open_share = float(self.share[open_].sum())
+        multiplier = (max(open_share, 1e-9) / self.reference_open_share) ** p.night_variety_elasticity
         ticket = p.ticket_mean_yuan["night_market"]
         discounts = []
         for tool, _, _ in acting:
@@ -140,7 +146,6 @@ class NightEconomy:
         for name in paid_tonight:
             model.books.supported(name)[day] += total_night
 
-        open_share = float(self.share[open_].sum())
         realised = total_night / max(open_share, 1e-9)
         w = p.night_expectation_weight
         self.expected_revenue_per_share = (1 - w) * self.expected_revenue_per_share + w * realised
