@@ -55,11 +55,16 @@ def print_summary(summary: dict, out_dir: Path) -> None:
         if exhausted:
             line += f", budget ran out {exhausted}"
         print(line)
+    out_of_scope = [name for name, t in summary.get("targets", {}).items() if t["indicator"] == "out_of_scope"]
     for name, t in summary.get("targets", {}).items():
+        if name in out_of_scope:
+            continue
         met = t.get("met")
         if isinstance(met, dict):
             met = f"probability {met['probability']:.2f}"
         print(f"  target {name} ({t['indicator']}): target {t.get('target')}, simulated {_figure(t.get('policy'))}, met: {met}")
+    if out_of_scope:
+        print(f"  targets outside the model's scope (see summary.json): {', '.join(out_of_scope)}")
     print(f"  written to {out_dir}")
 
 
