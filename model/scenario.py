@@ -448,6 +448,18 @@ class _Reader:
             raise self.fail(full, f"{value!r} is not one of {', '.join(choices)}")
         return value
 
+    def tables(self, value: Any, path: str, what: str, allow_empty: bool = False) -> list[tuple[dict, str]]:
+        """The tables of a TOML array of tables, each with its own field path; refuses anything else."""
+        if not isinstance(value, list) or (not value and not allow_empty):
+            raise self.fail(path, f"expected a {'' if allow_empty else 'non-empty '}list of {what} tables")
+        out = []
+        for i, item in enumerate(value):
+            item_path = f"{path}[{i}]"
+            if not isinstance(item, dict):
+                raise self.fail(item_path, "expected a table")
+            out.append((item, item_path))
+        return out
+
     def boolean(self, table: dict, key: str, path: str, default: bool) -> bool:
         full = f"{path}.{key}" if path else key
         value = table.get(key, default)
@@ -552,14 +564,8 @@ def _read_city(r: _Reader, raw: dict, base_year_default: int) -> City:
     base_year = r.number(raw, "base_year", path, default=base_year_default, integer=True, minimum=1990, maximum=2100)
     r.provenance.setdefault(f"{path}.base_year", "a calendar year, not a measured figure")
 
-    districts_raw = raw.get("districts", [])
-    if not isinstance(districts_raw, list):
-        raise r.fail(f"{path}.districts", "expected a list of tables [[city.districts]]")
     districts = []
-    for i, d in enumerate(districts_raw):
-        dpath = f"{path}.districts[{i}]"
-        if not isinstance(d, dict):
-            raise r.fail(dpath, "expected a table")
+    for d, dpath in r.tables(raw.get("districts", []), f"{path}.districts", "[[city.districts]]", allow_empty=True):
         districts.append(District(
             name=r.string(d, "name", dpath),
             household_share=r.number(d, "household_share", dpath, minimum=0, maximum=1),
@@ -633,14 +639,8 @@ def _read_conditions(r: _Reader, raw: dict, start: dt.date, end: dt.date) -> tup
             raise r.fail(path, "expected a table")
         applies = r.string(c, "applies_to", path, default="demand", choices=("demand", "durables", "visitors"))
         sectors = r.name_list(c, "sectors", path, SECTORS + NON_RETAIL)
-        sched = c.get("schedule")
-        if not isinstance(sched, list) or not sched:
-            raise r.fail(f"{path}.schedule", "expected a non-empty list of {start, end, multiplier} tables")
         periods = []
-        for i, p in enumerate(sched):
-            ppath = f"{path}.schedule[{i}]"
-            if not isinstance(p, dict):
-                raise r.fail(ppath, "expected a table")
+        for p, ppath in r.tables(c.get("schedule"), f"{path}.schedule", "{start, end, multiplier}"):
             ps = r.date(p, "start", ppath)
             pe = r.date(p, "end", ppath)
             if pe < ps:
@@ -777,14 +777,8 @@ def _read_tool(r: _Reader, name: str, t: dict, start: dt.date, end: dt.date, cit
 def _read_releases(r: _Reader, t: dict, path: str, tstart: dt.date, tend: dt.date, quantity: int) -> tuple[VoucherRelease, ...]:
     """Release batches: an explicit list, or ``release_every_days`` from the start date."""
     if "releases" in t:
-        raw = t["releases"]
-        if not isinstance(raw, list) or not raw:
-            raise r.fail(f"{path}.releases", "expected a non-empty list of {date, quantity} tables")
         out = []
-        for i, b in enumerate(raw):
-            bpath = f"{path}.releases[{i}]"
-            if not isinstance(b, dict):
-                raise r.fail(bpath, "expected a table")
+        for b, bpath in r.tables(t["releases"], f"{path}.releases", "{date, quantity}"):
             d = r.date(b, "date", bpath)
             if not tstart <= d <= tend:
                 raise r.fail(f"{bpath}.date", f"{d} is outside the tool's dates {tstart} to {tend}")
