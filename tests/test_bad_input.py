@@ -85,6 +85,9 @@ def test_unknown_fields_and_sectors():
     raw = example()
     raw["behaviour"] = {"windfall_mpc_maxx": 0.5}
     refuse(raw, "behaviour.windfall_mpc_maxx", "unknown behaviour parameter")
+    raw = example()
+    raw["behaviour"] = {"windfall_mpc_max": "high"}
+    refuse(raw, "behaviour", "windfall_mpc_max must be a number")
 
 
 def test_funding_shares_must_sum_to_one():

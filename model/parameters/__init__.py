@@ -161,7 +161,16 @@ class BehaviourParameters:
                 unknown = set(value) - set(current)
                 if unknown:
                     raise KeyError(f"{name}.{sorted(unknown)[0]}")
+                for key, v in value.items():
+                    if isinstance(v, bool) or not isinstance(v, (int, float)):
+                        raise TypeError(f"{name}.{key} must be a number, got {v!r}")
                 value = {**current, **value}
+            elif isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"{name} must be a number, got {value!r}")
+            elif isinstance(current, int) and not isinstance(current, bool):
+                if float(value) != int(value):
+                    raise TypeError(f"{name} must be a whole number, got {value!r}")
+                value = int(value)
             changes[name] = value
             sources[name] = origin
         return dataclasses.replace(self, **changes, sources=sources)
