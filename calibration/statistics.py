@@ -129,7 +129,8 @@ def _read_row(path: Path, line: int, row: dict) -> Statistic:
     estimate_text = text("estimate").lower()
     if estimate_text not in ("", "true", "false"):
         raise StatisticsError(path, line, "estimate", f"expected true or false, got {text('estimate')!r}", row)
-    return Statistic(city=text("city").lower(), indicator=text("indicator"), year=year, period=text("period") or WHOLE_YEAR,
+    # A blank period is not taken for a whole year: only rows that say "year" are annual figures.
+    return Statistic(city=text("city").lower(), indicator=text("indicator"), year=year, period=text("period"),
                      value=value, unit=text("unit"), source=text("source"), estimate=estimate_text == "true",
                      note=text("note"), line=line)
 

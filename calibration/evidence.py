@@ -1,0 +1,403 @@
+"""The model beside the published evidence (``python run.py evidence`` or ``python -m calibration.evidence``).
+
+One set of household behaviour parameters serves every city
+(``model/parameters/behaviour.toml``); they are set from mechanisms, not fitted
+to any study. This module runs the model in settings like each published
+study (``calibration/evidence.toml``: Hangzhou's and Shaoxing's threshold
+coupons, Taiwan's universal vouchers, a cash transfer, a car subsidy) and
+prints the model's figure beside the published one. Nothing here changes a
+parameter: the comparison is a check, reported as it comes out.
+
+Each study is a scenario (dates and tools) in one national-average city, run
+against its no-policy counterfactual with common random numbers, for a few
+replications; every measure is computed per replication and shown as the mean
+and the range over replications. The measures are defined in ``MEASURES``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import datetime as dt
+import io
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from model.rng import RandomStreams
+from model.runner import PairResult, simulate_replication
+from model.scenario import CarSubsidyTool, Scenario, ScenarioError, VoucherTool, scenario_from_dict
+from model.sectors import SECTOR_INDEX, SECTORS
+
+EVIDENCE_FILE = Path(__file__).resolve().parent / "evidence.toml"
+#: Durable sectors; the rest of 社零 is non-durable (Parker et al. 2013 separate the two).
+DURABLES = ("cars", "appliances")
+NON_DURABLE_IDX = [SECTOR_INDEX[s] for s in SECTORS if s not in DURABLES]
+
+#: What each measure is, in the model's terms.
+MEASURES: dict[str, str] = {
+    "extra_spending_per_yuan_redeemed": "extra 社零 (all sectors, policy minus no-policy) from the first release to the "
+                                        "last voucher's expiry, per yuan the government paid on redeemed vouchers",
+    "extra_out_of_pocket_per_yuan": "the same extra spending less the vouchers' value (what households paid "
+                                    "themselves), per yuan paid",
+    "redemption_rate": "vouchers redeemed / vouchers issued",
+    "post_programme_change_share": "extra 社零 in the post_days after the programme window, as a share of the extra "
+                                   "社零 during it (negative: spending pulled forward from later)",
+    "mpc_out_of_vouchers": "extra 社零 over the whole run per yuan of vouchers handed out",
+    "share_spent_3_months_nondurables": "extra non-durable 社零 (all but cars and appliances) within window_days of "
+                                        "the first hand-out, per yuan handed out",
+    "share_spent_3_months_total": "extra 社零 in all sectors within window_days of the first hand-out, per yuan "
+                                  "handed out",
+    "car_extra_during_share": "extra cars sold during the programme / cars the no-policy run sold then",
+    "car_reversal_share": "cars not bought in the post_days after the programme (no-policy minus policy), as a "
+                          "share of the extra cars bought during it (1: fully reversed)",
+}
+
+
+class EvidenceError(ValueError):
+    """An evidence file that cannot be used: names the file, the study and what is wrong."""
+
+
+# ------------------------------------------------------------------ the file
+
+
+def _plain(value: Any) -> Any:
+    return value["value"] if isinstance(value, dict) and "value" in value else value
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published figure and the model measure it is compared with.
+
+    Attributes:
+        measure: a key of MEASURES.
+        value: point estimate, or None.
+        low, high: published range, or None.
+        direction: 'negative' or 'positive' when only the sign is published.
+        source: citation.
+    """
+
+    measure: str
+    value: float | None
+    low: float | None
+    high: float | None
+    direction: str | None
+    source: str
+
+    def text(self) -> str:
+        """The published figure as printed."""
+        if self.low is not None and self.high is not None:
+            return f"{self.low:g} to {self.high:g}"
+        if self.value is not None:
+            return f"{self.value:g}"
+        return f"{self.direction} (sign only)"
+
+    def verdict(self, model: float) -> str:
+        """How the model's figure stands against the published one (no judgement of which is right)."""
+        if model != model:
+            return "model: not available"
+        if self.low is not None and self.high is not None:
+            if model < self.low:
+                return "below the published range"
+            if model > self.high:
+                return "above the published range"
+            return "within the published range"
+        if self.value is not None:
+            if self.value == 0:
+                return f"model {model:+.2f} vs none published"
+            return f"model is {model / self.value:.2f} x published"
+        if self.direction == "negative":
+            return "same sign" if model < 0 else "opposite sign (no dip)"
+        if self.direction == "positive":
+            return "same sign" if model > 0 else "opposite sign"
+        return ""
+
+
+@dataclass
+class Study:
+    """One published setting: its scenario, where to measure, and the published figures.
+
+    Attributes:
+        name: identifier (the table name).
+        title: what it reproduces.
+        citation: the study.
+        raw: the scenario dict run (city, dates, tools).
+        post_days: days after the programme window for the dip.
+        window_days: days from the first hand-out for 'within three months'.
+        published: figures to compare.
+        also: further measures printed without a published figure.
+    """
+
+    name: str
+    title: str
+    citation: str
+    raw: dict[str, Any]
+    post_days: int
+    window_days: int
+    published: list[Published]
+    also: list[str] = field(default_factory=list)
+
+
+def read_evidence(path: Path = EVIDENCE_FILE) -> list[Study]:
+    """Read the studies from the evidence file.
+
+    Raises:
+        EvidenceError: the file is missing, not TOML, or a study or published figure lacks what it needs.
+    """
+    origin = str(path)
+    if not path.is_file():
+        raise EvidenceError(f"{origin}: no such file")
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise EvidenceError(f"{origin}: not valid TOML: {exc}") from None
+    city = data.get("city")
+    studies = data.get("studies")
+    if not isinstance(city, dict) or not isinstance(studies, dict) or not studies:
+        raise EvidenceError(f"{origin}: needs a [city] table and [studies.NAME] tables")
+    out = []
+    for name, s in studies.items():
+        where = f"{origin}: studies.{name}"
+        for key in ("title", "citation", "start_date", "end_date", "tools", "published"):
+            if key not in s:
+                raise EvidenceError(f"{where}.{key}: missing")
+        published = []
+        for i, p in enumerate(s["published"]):
+            pwhere = f"{where}.published[{i}]"
+            if p.get("measure") not in MEASURES:
+                raise EvidenceError(f"{pwhere}.measure: {p.get('measure')!r} is not one of {', '.join(MEASURES)}")
+            if not str(p.get("source", "")).strip():
+                raise EvidenceError(f"{pwhere}.source: missing; every published figure carries its citation")
+            if p.get("value") is None and (p.get("low") is None or p.get("high") is None) and p.get("direction") is None:
+                raise EvidenceError(f"{pwhere}: give value, low and high, or direction")
+            published.append(Published(p["measure"], p.get("value"), p.get("low"), p.get("high"), p.get("direction"),
+                                        str(p["source"])))
+        also = [m for m in s.get("also", [])]
+        for m in also:
+            if m not in MEASURES:
+                raise EvidenceError(f"{where}.also: {m!r} is not one of {', '.join(MEASURES)}")
+        raw = {
+            "scenario": {"name": f"evidence-{name}", "title": s["title"], "start_date": s["start_date"],
+                         "end_date": s["end_date"]},
+            "city": copy.deepcopy(city),
+            "tools": copy.deepcopy(s["tools"]),
+        }
+        out.append(Study(name=name, title=s["title"], citation=s["citation"], raw=raw,
+                         post_days=int(_plain(s.get("post_days", 120))), window_days=int(_plain(s.get("window_days", 91))),
+                         published=published, also=also))
+    return out
+
+
+# ------------------------------------------------------------------ measures of one replication
+
+
+def _day(scenario: Scenario, date: dt.date) -> int:
+    return min(max((date - scenario.start).days, 0), scenario.days)
+
+
+def voucher_window(scenario: Scenario) -> tuple[int, int]:
+    """Day indices [first, last] from the first release to the last day a voucher could still be used."""
+    tools = [t for t in scenario.tools.values() if isinstance(t, VoucherTool)]
+    first = min(_day(scenario, t.start) for t in tools)
+    last = max(_day(scenario, t.end) + t.validity_days - 1 for t in tools)
+    return first, min(last, scenario.days - 1)
+
+
+def measure_replication(study: Study, scenario: Scenario, pair: PairResult) -> dict[str, float]:
+    """Every measure that applies to this study's tools, from one policy/no-policy pair."""
+    pol, base = pair.policy, pair.baseline
+    uplift_by_day_sector = pol.books.retail.sum(axis=(1, 3, 4)) - base.books.retail.sum(axis=(1, 3, 4))
+    uplift = uplift_by_day_sector.sum(axis=1)
+    out: dict[str, float] = {}
+    nan = float("nan")
+    vouchers = {n: t for n, t in scenario.tools.items() if isinstance(t, VoucherTool)}
+    if vouchers:
+        first, last = voucher_window(scenario)
+        paid = sum(pol.funds[n].paid_yuan for n in vouchers)
+        handed_out = sum(float(pol.books.vouchers[n].issued.sum()) * t.face_value_yuan
+                         for n, t in vouchers.items() if n in pol.books.vouchers)
+        issued = sum(float(pol.books.vouchers[n].issued.sum()) for n in vouchers if n in pol.books.vouchers)
+        redeemed = sum(float(pol.books.vouchers[n].redeemed.sum()) for n in vouchers if n in pol.books.vouchers)
+        during = float(uplift[first: last + 1].sum())
+        after = float(uplift[last + 1: last + 1 + study.post_days].sum())
+        window_end = first + study.window_days
+        out["extra_spending_per_yuan_redeemed"] = during / paid if paid > 0 else nan
+        out["extra_out_of_pocket_per_yuan"] = (during - paid) / paid if paid > 0 else nan
+        out["redemption_rate"] = redeemed / issued if issued > 0 else nan
+        out["post_programme_change_share"] = after / during if during != 0 and last + 1 < len(uplift) else nan
+        out["mpc_out_of_vouchers"] = float(uplift.sum()) / handed_out if handed_out > 0 else nan
+        out["share_spent_3_months_nondurables"] = (
+            float(uplift_by_day_sector[first:window_end][:, NON_DURABLE_IDX].sum()) / handed_out if handed_out > 0 else nan)
+        out["share_spent_3_months_total"] = float(uplift[first:window_end].sum()) / handed_out if handed_out > 0 else nan
+    cars = [t for t in scenario.tools.values() if isinstance(t, CarSubsidyTool)]
+    if cars:
+        a = min(_day(scenario, t.start) for t in cars)
+        b = max(_day(scenario, t.end) for t in cars) + 1
+        extra_cars = pol.books.cars_sold - base.books.cars_sold
+        during = float(extra_cars[a:b].sum())
+        after = float(extra_cars[b: b + study.post_days].sum())
+        base_during = float(base.books.cars_sold[a:b].sum())
+        out["car_extra_during_share"] = during / base_during if base_during > 0 else nan
+        out["car_reversal_share"] = -after / during if during > 0 else nan
+    return out
+
+
+# ------------------------------------------------------------------ running the studies
+
+
+@dataclass
+class StudyResult:
+    """A study's measures over replications.
+
+    Attributes:
+        study: the study.
+        measures: measure -> one value per replication.
+    """
+
+    study: Study
+    measures: dict[str, list[float]]
+
+    def mean(self, measure: str) -> float:
+        values = [v for v in self.measures.get(measure, []) if v == v]
+        return float(np.mean(values)) if values else float("nan")
+
+    def span(self, measure: str) -> tuple[float, float]:
+        values = [v for v in self.measures.get(measure, []) if v == v]
+        return (float(min(values)), float(max(values))) if values else (float("nan"), float("nan"))
+
+
+def run_study(study: Study, *, scale: float, seed: int, replications: int,
+              progress: Callable[[str], None] | None = None) -> StudyResult:
+    """Run one study's scenario against its counterfactual, ``replications`` times."""
+    scenario = scenario_from_dict(study.raw, f"{EVIDENCE_FILE.name} [studies.{study.name}]")
+    measures: dict[str, list[float]] = {}
+    for r in range(replications):
+        pair = simulate_replication(scenario, scale, RandomStreams.from_seed(seed, r), tool_breakdown=False)
+        for key, value in measure_replication(study, scenario, pair).items():
+            measures.setdefault(key, []).append(value)
+        if progress is not None:
+            progress(f"  {study.name}: replication {r + 1} of {replications} ({pair.seconds:.1f} s)")
+    return StudyResult(study, measures)
+
+
+def run_evidence(studies: list[Study], *, scale: float = 0.2, seed: int = 0, replications: int = 3,
+                 progress: Callable[[str], None] | None = None) -> list[StudyResult]:
+    """Run every study."""
+    return [run_study(s, scale=scale, seed=seed, replications=replications, progress=progress) for s in studies]
+
+
+def comparison_rows(results: list[StudyResult]) -> list[dict[str, Any]]:
+    """One row per published figure (and per extra measure): the model's figure beside the published one."""
+    rows = []
+    for res in results:
+        entries = [(p.measure, p) for p in res.study.published] + [(m, None) for m in res.study.also]
+        for measure, pub in entries:
+            lo, hi = res.span(measure)
+            model = res.mean(measure)
+            rows.append({
+                "study": res.study.name, "measure": measure, "model_mean": model, "model_min": lo, "model_max": hi,
+                "replications": len(res.measures.get(measure, [])),
+                "published": pub.text() if pub else "", "comparison": pub.verdict(model) if pub else "",
+                "source": pub.source if pub else "model only", "definition": MEASURES[measure],
+            })
+    return rows
+
+
+def format_comparison(results: list[StudyResult], rows: list[dict[str, Any]]) -> str:
+    """The comparison as text for the terminal."""
+    lines = ["The model beside the published evidence (behaviour parameters as in model/parameters/behaviour.toml;"
+             " nothing tuned to these figures)"]
+    for res in results:
+        s = res.study
+        lines.append("")
+        lines.append(f"{s.title}")
+        lines.append(f"  study: {s.citation}")
+        lines.append(f"  {'measure':<34} {'model (range over replications)':>32}   {'published':<14} comparison")
+        for row in (r for r in rows if r["study"] == s.name):
+            model = f"{row['model_mean']:.3f} ({row['model_min']:.3f} to {row['model_max']:.3f})"
+            lines.append(f"  {row['measure']:<34} {model:>32}   {row['published']:<14} {row['comparison']}")
+            if row["source"] != "model only":
+                lines.append(f"      published: {row['source']}")
+    lines.append("")
+    lines.append("Measures:")
+    used = dict.fromkeys(r["measure"] for r in rows)
+    for m in used:
+        lines.append(f"  {m}: {MEASURES[m]}")
+    return "\n".join(lines)
+
+
+def rows_csv(rows: list[dict[str, Any]]) -> str:
+    """The comparison rows as CSV text."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+# ------------------------------------------------------------------ command line
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options shared by `run.py evidence` and `python -m calibration.evidence`."""
+    p.add_argument("--study", action="append", help="run only this study (repeatable); default all")
+    p.add_argument("--replications", type=int, default=3, help="replications per study (default 3)")
+    p.add_argument("--scale", type=float, default=0.2, help="share of the city's households simulated (default 0.2)")
+    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    p.add_argument("--out", help="also write the comparison as CSV to this file (must not exist)")
+    p.add_argument("--evidence-file", default=str(EVIDENCE_FILE), help="studies file (default calibration/evidence.toml)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def main_with_args(args: argparse.Namespace) -> int:
+    """Run the comparison; raise EvidenceError for a bad request."""
+    from calibration.fit import atomic_write
+
+    if args.replications < 1:
+        raise EvidenceError(f"--replications must be at least 1, got {args.replications}")
+    if not 0 < args.scale <= 1:
+        raise EvidenceError(f"--scale must be in (0, 1], got {args.scale}")
+    studies = read_evidence(Path(args.evidence_file))
+    if args.study:
+        known = {s.name for s in studies}
+        unknown = [n for n in args.study if n not in known]
+        if unknown:
+            raise EvidenceError(f"unknown study {unknown[0]!r}; studies: {', '.join(s.name for s in studies)}")
+        studies = [s for s in studies if s.name in args.study]
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists():
+        raise EvidenceError(f"{out}: file exists; choose another --out")
+
+    def progress(line: str) -> None:
+        if not args.quiet:
+            print(line, file=sys.stderr, flush=True)
+
+    results = run_evidence(studies, scale=args.scale, seed=args.seed, replications=args.replications, progress=progress)
+    rows = comparison_rows(results)
+    print(format_comparison(results, rows))
+    if out is not None:
+        atomic_write(out, rows_csv(rows))
+        print(f"\nwritten to {out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m calibration.evidence", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return main_with_args(args)
+    except (EvidenceError, ScenarioError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
