@@ -105,8 +105,9 @@ class CityEconomy(mesa.Model):
 
         self.seasonality = seasonality(scenario.start, scenario.end)
         self.demand_condition, self.durable_condition, self.visitor_condition = self._conditions()
-        base_year_start = dt.date(scenario.city.base_year, 1, 1)
-        years = np.array([(d - base_year_start).days / 365.25 for d in self.dates])
+        # Base-year figures are annual averages, so income growth is counted from the middle of the base year.
+        base_year_middle = dt.date(scenario.city.base_year, 7, 1)
+        years = np.array([(d - base_year_middle).days / 365.25 for d in self.dates])
         self.income_index = (1.0 + scenario.city.income_growth_per_year) ** years
         self.online_index = (1.0 + self.params.online_share_growth_per_year) ** np.maximum(
             np.array([(d - scenario.start).days / 365.25 for d in self.dates]), 0.0)
@@ -131,7 +132,9 @@ class CityEconomy(mesa.Model):
         hh = self.households
         own = np.where(hh.urban, city.car_owners_per_100_households["urban"], city.car_owners_per_100_households["rural"]) / 100.0
         car_life = weibull_mean(p.car_weibull_shape, p.car_weibull_scale_years)
-        cars_per_year = float(np.sum(own / car_life + (1 - own) * p.car_first_purchase_hazard_per_year)) * hh.weight
+        first = np.minimum(p.car_first_purchase_hazard_per_year * (
+            hh.income_month_yuan / p.car_first_purchase_reference_income_yuan_month) ** p.car_first_purchase_income_elasticity, 1.0)
+        cars_per_year = float(np.sum(own / car_life + (1 - own) * first)) * hh.weight
         out[SECTOR_INDEX["cars"]] += cars_per_year * p.car_price_yuan / 365.0
         app_life = weibull_mean(p.appliance_weibull_shape, p.appliance_weibull_scale_years)
         out[SECTOR_INDEX["appliances"]] += city.households * p.appliance_items_per_household / app_life * p.appliance_price_yuan / 365.0

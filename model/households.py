@@ -213,7 +213,10 @@ def generate_households(city: City, params: BehaviourParameters, scale: float,
         if not mask.any():
             continue
         own = city.car_owners_per_100_households[group] / 100.0
-        cars_per_year = own / car_mean_life + (1 - own) * params.car_first_purchase_hazard_per_year
+        first = params.car_first_purchase_hazard_per_year * float(np.mean(np.minimum(
+            (income_month[mask] / params.car_first_purchase_reference_income_yuan_month)
+            ** params.car_first_purchase_income_elasticity, 1.0 / max(params.car_first_purchase_hazard_per_year, 1e-9))))
+        cars_per_year = own / car_mean_life + (1 - own) * first
         durable_month = (cars_per_year * params.car_price_yuan + items / app_mean_life * params.appliance_price_yuan) / 12.0
         frac = 1.0 - durable_month / max(retail_month[mask].mean(), 1e-9)
         flow_fraction[mask] = max(frac, 0.3)

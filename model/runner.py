@@ -37,10 +37,11 @@ from model.economy import CityEconomy, build_population
 from model.households import N_QUINTILES
 from model.rng import RandomStreams
 from model.scenario import Scenario, Target
-from model.sectors import CHANNELS, NON_RETAIL, SECTOR_INDEX, SECTORS, SIZE_CLASSES
+from model.sectors import CHANNELS, FLOW_SECTORS, NON_RETAIL, SECTOR_INDEX, SECTORS, SIZE_CLASSES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GOODS_SECTORS = [SECTOR_INDEX[s] for s in SECTORS if s not in ("catering",)]
+NON_DURABLE_FLOW = [SECTOR_INDEX[s] for s in ("daily_goods", "catering", "fuel", "night_market")]
 
 
 @dataclass
@@ -110,11 +111,15 @@ def evaluate_target(target: Target, model: CityEconomy) -> float | None:
         persons = float(hh.size[mask].sum()) * hh.weight
         days = sl.stop - sl.start
         index = model.income_index[sl].mean()
-        # Normal consumption (all of it, not only 社零) plus the extra retail sales of these households.
+        # Normal consumption (all of it, not only 社零), plus how far these households' spending in the
+        # non-durable flow sectors departed from normal (vouchers, windfalls, calendar, conditions).
+        # Cars and appliances are left at their normal level: their sector mixes durable events with flows.
         normal = float(hh.consumption_month_yuan[mask].sum()) * hh.weight * 12.0 * days / 365.0 * index
         cells = np.unique(hh.cell[mask])
-        retail = float(books.retail[sl][:, cells].sum())
-        expected = float(model.flow.base_yuan[cells].sum()) * days * index
+        retail = float(books.retail[sl][:, cells][:, :, NON_DURABLE_FLOW].sum())
+        cols = [FLOW_SECTORS.index(SECTORS[i]) for i in NON_DURABLE_FLOW]
+        expected = float(model.flow.base_yuan[cells][:, cols].sum()) * float(model.income_index[sl].sum()) * \
+            float(model.seasonality[sl][:, NON_DURABLE_FLOW].mean())
         return (normal + retail - expected) / max(persons, 1.0)
     if target.indicator.endswith("_growth"):
         return level / target.base_value_yuan - 1.0

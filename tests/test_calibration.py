@@ -87,7 +87,10 @@ def test_level_beyond_households_is_fitted_through_institutional_purchases():
     stats = statistics_of(with_fields(synthetic_city(10000), **truth), scale=1.0)
     targets = [t for t in targets_from(stats) if t.name in ("retail_sales", "consumption_per_capita_urban",
                                                             "consumption_per_capita_rural")]
-    result = fit_city(synthetic_city(10000), targets, city_key="synth", seed=0, scale=1.0, replications=1)
+    # Start from a low institutional share, so households alone would have to carry the level.
+    start = synthetic_city(10000)
+    start["city"]["non_household_retail_share"] = 0.12
+    result = fit_city(start, targets, city_key="synth", seed=0, scale=1.0, replications=1)
     assert [lv.name for lv in result.held] == ["household_retail_share"]
     assert result.fitted.household_retail_share == pytest.approx(0.6)
     assert result.fitted.non_household_retail_share == pytest.approx(0.35, abs=0.01)

@@ -43,8 +43,9 @@ def probability_met(raw: dict, budget: float) -> float:
 
 
 def test_found_budget_meets_the_target_and_one_step_lower_does_not(baseline_levels):
-    # The middle replication needs 0.3% more 社零 than it has without the tool: reachable, but not for free.
-    raw = voucher_plan(target_value=baseline_levels[2] * 1.003)
+    # The middle replication needs 0.15% more 社零 than it has without the tool: reachable, but not for free
+    # (the largest budget tried adds about 0.25%).
+    raw = voucher_plan(target_value=baseline_levels[2] * 1.0015)
     result = find_budget(raw, "v", origin="test", probability=0.6, max_budget=800000, grid_steps=8,
                          replications=REPLICATIONS, scale=SCALE, seed=0, curve_points=1)
     assert result.status == "found", result.message()

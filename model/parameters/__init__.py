@@ -62,7 +62,8 @@ class BehaviourParameters:
         ticket_sigma: log spread of transaction sizes.
         common_daily_shock_sigma: city-wide daily demand shock.
         car_weibull_shape, car_weibull_scale_years: car replacement hazard.
-        car_first_purchase_hazard_per_year, car_first_purchase_income_elasticity: first purchases.
+        car_first_purchase_hazard_per_year, car_first_purchase_income_elasticity,
+            car_first_purchase_reference_income_yuan_month: first purchases.
         car_price_yuan, car_down_payment_share: car price and liquidity requirement.
         durable_timing_elasticity: by durable sector, purchase-rate response to net price when in the market.
         durable_shopping_days: by durable sector, mean delay from decision to purchase.
@@ -98,6 +99,7 @@ class BehaviourParameters:
     car_weibull_scale_years: float
     car_first_purchase_hazard_per_year: float
     car_first_purchase_income_elasticity: float
+    car_first_purchase_reference_income_yuan_month: float
     car_price_yuan: float
     car_down_payment_share: float
     durable_timing_elasticity: dict[str, float]

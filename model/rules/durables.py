@@ -129,10 +129,10 @@ class DurableMarket:
         if kind == "cars":
             self.purchase_day = hh.car_purchase_day.reshape(-1, 1)  # views: updates land in the households
             self.owns = hh.owns_car.reshape(-1, 1)
-            median_income = float(np.median(hh.income_month_yuan)) if hh.n else 1.0
             self.first_hazard = np.minimum(
                 p.car_first_purchase_hazard_per_year
-                * (hh.income_month_yuan / median_income) ** p.car_first_purchase_income_elasticity, 1.0)
+                * (hh.income_month_yuan / p.car_first_purchase_reference_income_yuan_month)
+                ** p.car_first_purchase_income_elasticity, 1.0)
         else:
             self.purchase_day = hh.appliance_purchase_day
             self.owns = None

@@ -22,7 +22,8 @@ redemption or expiry:
   φ is high where the extra goods are ones it would have bought later anyway
   (pulled forward, worth their price) and ``topup_value_share`` for new ones.
   Without a planned trip the holder may make a trip just to use the voucher,
-  by the same rule with x = 0. On the last day, loss aversion weighs the face
+  when the face value beats the unvalued part of what such a trip costs: it
+  buys an ordinary basket of the sector, at least the threshold. On the last day, loss aversion weighs the face
   value more. Liu et al. (2021) explain the Hangzhou coupon effect by mental
   accounting and loss aversion; the 7-day expiry is what makes households act.
 * **What it changes.** Spending above the planned transaction is new; a share
@@ -197,6 +198,7 @@ class VoucherProgramme:
         best_online = np.zeros(n, dtype=bool)
         reach = np.zeros(n)
         largest_planned = np.full(n, -1.0)
+        dedicated_ticket = np.zeros(n)
         dedicated_col = np.full(n, self.flow_cols[0])
         for j in self.flow_cols:
             sector = FLOW_SECTORS[j]
@@ -221,6 +223,7 @@ class VoucherProgramme:
             bigger = spend > largest_planned
             largest_planned = np.where(bigger, spend, largest_planned)
             dedicated_col = np.where(bigger, j, dedicated_col)
+            dedicated_ticket = np.where(bigger, ticket, dedicated_ticket)
 
         days_left = self.expiry_day[ids] - day
         q_wait = 1.0 - (1.0 - np.minimum(reach, 1.0)) ** days_left
@@ -231,10 +234,15 @@ class VoucherProgramme:
         meets = has_trip & (best_x >= threshold)
         topup = has_trip & ~meets & (face_weight * (1 - q_wait) > (threshold - best_x) * unvalued_by_col[best_col])
         consider = ~has_trip & (rng.random(n) < params.voucher_attention_per_day)
-        dedicated = (consider & (face_weight * (1 - q_wait) > threshold * unvalued_by_col[dedicated_col])
+        # A trip made to use the voucher buys an ordinary basket of the sector, at least the threshold,
+        # and the household weighs what it expects that trip to cost: E[max(T, basket)].
+        d = (np.log(threshold) - np.log(np.maximum(dedicated_ticket, 1e-9)) + sigma**2 / 2) / sigma
+        expected_trip = threshold * ndtr(d) + dedicated_ticket * (1.0 - ndtr(d - sigma))
+        dedicated = (consider & (face_weight * (1 - q_wait) > expected_trip * unvalued_by_col[dedicated_col])
                      & (self.participation_share[dedicated_col] > 0))
         planned = np.where(dedicated, 0.0, best_x)
-        transaction = np.where(meets, best_x, threshold)
+        trip_basket = dedicated_ticket * np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2)
+        transaction = np.where(meets, best_x, np.where(dedicated, np.maximum(threshold, trip_basket), threshold))
         induced = np.where(meets, 0.0, transaction - planned)
         cash_gain = self.household_face - induced
         # A household cannot top up beyond its liquid savings.
