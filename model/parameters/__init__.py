@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +135,12 @@ class BehaviourParameters:
 
     @classmethod
     def default(cls) -> "BehaviourParameters":
-        """The documented defaults from ``behaviour.toml``."""
+        """The documented defaults from ``behaviour.toml`` (read once per process; the object is frozen)."""
+        return _default_behaviour()
+
+    @classmethod
+    def read_defaults(cls) -> "BehaviourParameters":
+        """Read the defaults from ``behaviour.toml``."""
         entries = read_parameter_file(BEHAVIOUR_FILE)
         names = [f.name for f in dataclasses.fields(cls) if f.name != "sources"]
         missing = [n for n in names if n not in entries]
@@ -182,6 +188,12 @@ class BehaviourParameters:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "sources"}
 
 
+@lru_cache(maxsize=1)
+def _default_behaviour() -> BehaviourParameters:
+    return BehaviourParameters.read_defaults()
+
+
+@lru_cache(maxsize=1)
 def national_defaults() -> dict[str, dict[str, Any]]:
     """National statistics used for city fields a scenario leaves out: ``{name: entry}``."""
     return read_parameter_file(NATIONAL_DEFAULTS_FILE)

@@ -17,7 +17,8 @@ outputs to keep::
     scale = 0.01                              # share of households simulated
     seed = 20230407                           # root of every run's SeedSequence
     common_random_numbers = false             # true: replication r of every point shares its seed
-    outputs = ["retail_sales_uplift", "net_leverage", "tools.spring_vouchers.uplift"]
+    outputs = ["retail_sales_uplift", "net_leverage", "tools.spring_vouchers.uplift"]  # paths into a run's summary
+    tool_breakdown = true     # run each tool alone too; by default only when an output needs it (tools.X.uplift)
 
     [fixed]                                   # overrides applied to every run, by field path
     "scenario.end_date" = "2023-06-30"
@@ -35,18 +36,31 @@ key are stored with its row, so ``python run.py sweep FILE --rerun RUN_ID``
 re-runs one row exactly. Results stream into a Parquet dataset
 (``runs/part-*.parquet``) as runs finish; rerunning the same command resumes.
 
+Field paths are those of the scenario file (``tools.NAME.FIELD``,
+``city.FIELD``, ``targets.NAME.FIELD``, entries of sourced tables such as
+``city.visitors.spend_per_visit_yuan.catering``); ``behaviour.NAME`` and
+``behaviour.NAME.KEY`` reach the behaviour parameters even when the scenario
+has no ``[behaviour]`` table. Array entries (``city.districts``) cannot be varied.
+
+Runs go to a local process pool (one process per core) or, with
+``--scheduler ADDRESS``, to a Dask distributed cluster whose scheduler and
+workers can import this project; either gives the same rows. Sensitivity
+indices: ``python run.py sensitivity RESULTS_DIR`` (``model/sensitivity.py``).
+
 Modules: ``spec`` (reading and checking a sweep file), ``design`` (the points),
-``store`` (the results folder), ``engines`` (local process pool or Dask),
-``execute`` (one run, and the whole sweep).
+``worker`` (one run), ``engines`` (this process, a local pool or Dask),
+``store`` (the results folder), ``execute`` (the whole sweep, and re-running a row).
 """
 
 from model.sweeps.design import Design, build_design
 from model.sweeps.engines import EngineError, SchedulerUnreachable
-from model.sweeps.execute import SweepReport, rerun, run_sweep, run_task
+from model.sweeps.execute import Rerun, SweepReport, default_folder, rerun, run_sweep
 from model.sweeps.spec import DESIGNS, SweepError, SweepSpec, VariedField, load_sweep
-from model.sweeps.store import ResultStore, read_results
+from model.sweeps.store import ResultStore, read_design, read_meta, read_results
+from model.sweeps.worker import RunContext, run_task
 
 __all__ = [
-    "DESIGNS", "Design", "EngineError", "ResultStore", "SchedulerUnreachable", "SweepError", "SweepReport",
-    "SweepSpec", "VariedField", "build_design", "load_sweep", "read_results", "rerun", "run_sweep", "run_task",
+    "DESIGNS", "Design", "EngineError", "ResultStore", "Rerun", "RunContext", "SchedulerUnreachable", "SweepError",
+    "SweepReport", "SweepSpec", "VariedField", "build_design", "default_folder", "load_sweep", "read_design",
+    "read_meta", "read_results", "rerun", "run_sweep", "run_task",
 ]

@@ -1,0 +1,313 @@
+"""Where a sweep's runs execute: in this process, a local process pool, or a Dask distributed cluster.
+
+Each engine takes the runs' shared ``RunContext`` once and a stream of tasks,
+keeps a bounded number in flight (so neither tasks nor rows pile up in the
+parent) and yields rows as runs finish, in whatever order they finish.
+
+- ``InProcess``: one run after another here (``--workers 1``; easiest to debug).
+- ``LocalPool``: ``concurrent.futures.ProcessPoolExecutor`` with fresh (spawned)
+  worker processes, one per core by default: the embedded default.
+- ``DaskEngine``: an existing Dask distributed scheduler (``--scheduler ADDRESS``).
+  Before any run it checks that the scheduler answers, that it has workers, and
+  that it and they load the same model code as this process (a hash of
+  ``model/``), since otherwise the same sweep would not give the same rows.
+  The scheduler (which unpickles tasks) and the workers must be able to import
+  ``model``: start them from the project folder
+  (``cd PROJECT && PYTHONPATH=. dask scheduler`` and ``PYTHONPATH=. dask worker ADDRESS``)
+  or install the project where they run.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import multiprocessing
+import os
+import re
+import socket
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from model.sweeps.worker import RunContext, run_task
+
+MODEL_DIR = Path(__file__).resolve().parent.parent
+
+
+class EngineError(RuntimeError):
+    """The engine cannot run the sweep (no workers, different code, a worker process died)."""
+
+
+class SchedulerUnreachable(EngineError):
+    """No Dask scheduler answers at the address given."""
+
+
+def code_fingerprint() -> str:
+    """A hash of the model's code, parameters and data files, to check workers run what this process runs."""
+    digest = hashlib.sha256()
+    for path in sorted(MODEL_DIR.rglob("*")):
+        if path.suffix in (".py", ".toml", ".csv") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(MODEL_DIR)).encode("utf-8"))
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def default_workers() -> int:
+    """Worker processes of the local pool: one per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class InProcess:
+    """Runs tasks one after another in this process.
+
+    Attributes:
+        workers: always 1.
+        description: for messages.
+    """
+
+    workers = 1
+    description = "this process"
+
+    def map_unordered(self, context: RunContext, tasks: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Rows of ``tasks``, one at a time."""
+        for task in tasks:
+            yield run_task(context, task)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+_POOL_CONTEXT: RunContext | None = None
+
+
+def _pool_init(context: RunContext) -> None:
+    global _POOL_CONTEXT
+    _POOL_CONTEXT = context
+
+
+def _pool_run(task: dict[str, Any]) -> dict[str, Any]:
+    return run_task(_POOL_CONTEXT, task)
+
+
+def _bounded(submit: Callable[[dict[str, Any]], Any], tasks: Iterator[dict[str, Any]], window: int) -> list[Any]:
+    """Submit up to ``window`` tasks; returns the futures."""
+    futures = []
+    for task in tasks:
+        futures.append(submit(task))
+        if len(futures) >= window:
+            break
+    return futures
+
+
+class LocalPool:
+    """A pool of spawned worker processes on this machine.
+
+    Spawned (not forked) processes start clean, so threads of this process
+    (Arrow's, the progress bar's) cannot leave a child deadlocked.
+
+    Attributes:
+        workers: worker processes.
+        description: for messages.
+    """
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or default_workers()
+        self.description = f"a local pool of {self.workers} processes"
+        self._executor: cf.ProcessPoolExecutor | None = None
+
+    def map_unordered(self, context: RunContext, tasks: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Rows of ``tasks`` as they finish, with at most 2 tasks per worker in flight."""
+        self._executor = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                                initializer=_pool_init, initargs=(context,))
+        tasks = iter(tasks)
+        pending = set(_bounded(lambda t: self._executor.submit(_pool_run, t), tasks, 2 * self.workers))
+        while pending:
+            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                try:
+                    row = future.result()
+                except cf.process.BrokenProcessPool as exc:
+                    raise EngineError(f"a worker process died ({exc}); perhaps out of memory. "
+                                      "Finished runs are saved: rerun the same command to resume") from None
+                yield row
+                for task in tasks:
+                    pending.add(self._executor.submit(_pool_run, task))
+                    break
+
+    def close(self) -> None:
+        """Stop the workers, dropping tasks not yet started."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+class DaskEngine:
+    """Runs tasks on a Dask distributed cluster through its scheduler.
+
+    Attributes:
+        address: the scheduler's address, e.g. ``tcp://10.0.0.5:8786``.
+        workers: worker threads the cluster has (sets how many tasks are in flight).
+        description: for messages.
+    """
+
+    def __init__(self, address: str, connect_timeout: float = 10.0):
+        """Connect and check the cluster, before any run.
+
+        Raises:
+            SchedulerUnreachable: nothing answers at ``address`` within ``connect_timeout`` seconds.
+            EngineError: the cluster has no workers, or they cannot import this model or run other code.
+        """
+        try:
+            from distributed import Client
+        except ImportError:
+            raise EngineError("--scheduler needs the 'distributed' package: pip install \"dask[distributed]\"") from None
+        self.address = address
+        _probe(address, connect_timeout)
+        self._client = _connect(Client, address, connect_timeout)
+        try:
+            self._check(connect_timeout)
+        except BaseException:
+            self._client.close()
+            raise
+        self.description = f"the Dask cluster at {address} ({self.workers} worker threads)"
+        self._futures: list[Any] = []
+
+    def _check(self, timeout: float) -> None:
+        try:
+            self._client.wait_for_workers(1, timeout=timeout)
+        except Exception:
+            raise EngineError(f"the Dask scheduler at {self.address} has no workers (waited {timeout:g} s)") from None
+        mine = code_fingerprint()
+        # The scheduler unpickles task graphs too, so it needs the model as much as the workers do.
+        try:
+            on_scheduler = self._client.run_on_scheduler(code_fingerprint)
+        except Exception as exc:
+            raise EngineError(f"the Dask scheduler at {self.address} cannot load this model ({type(exc).__name__}: "
+                              f"{exc}); start it from the project folder or install the project where it runs") from None
+        if on_scheduler != mine:
+            raise EngineError(f"the Dask scheduler at {self.address} loads different model code from this folder; "
+                              "restart it from this project")
+        try:
+            prints = self._client.run(code_fingerprint)
+        except Exception as exc:
+            raise EngineError(f"workers of the Dask scheduler at {self.address} cannot run this model "
+                              f"({type(exc).__name__}: {exc}); start them from the project folder or install the "
+                              "project where they run") from None
+        different = sorted(w for w, fp in prints.items() if fp != mine)
+        if different:
+            raise EngineError(f"workers {', '.join(different)} of the Dask scheduler at {self.address} run different "
+                              "model code from this folder, so they would not give the same rows; update them")
+        info = self._client.scheduler_info(n_workers=-1) if _takes_n_workers(self._client) else self._client.scheduler_info()
+        self.workers = max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
+
+    def map_unordered(self, context: RunContext, tasks: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Rows of ``tasks`` as they finish, with at most 2 tasks per worker thread in flight.
+
+        A run whose worker died (``KilledWorker``) comes back as an error row.
+        """
+        from distributed import as_completed
+
+        shared = self._client.scatter(context, broadcast=True, hash=False)
+        tasks = iter(tasks)
+        by_future: dict[Any, dict[str, Any]] = {}
+
+        def submit(task: dict[str, Any]):
+            future = self._client.submit(run_task, shared, task, pure=False)
+            by_future[future] = task
+            return future
+
+        queue = as_completed(_bounded(submit, tasks, 2 * self.workers), loop=self._client.loop)
+        self._futures = list(by_future)
+        for future in queue:
+            task = by_future.pop(future)
+            try:
+                row = future.result()
+            except Exception as exc:  # the worker died or the task could not be sent
+                row = _failed_row(context, task, f"{type(exc).__name__} on the Dask cluster: {exc}")
+            future.release()
+            yield row
+            for task in tasks:
+                queue.add(submit(task))
+                break
+            self._futures = list(by_future)
+
+    def close(self) -> None:
+        """Cancel tasks not yet finished and disconnect (the cluster itself keeps running)."""
+        try:
+            if self._futures:
+                self._client.cancel(self._futures)
+        finally:
+            self._client.close()
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Fail at once when nothing listens at a TCP address (distributed would retry until its timeout)."""
+    match = re.fullmatch(r"(?:tcp://)?\[?([^\[\]/]+?)\]?:(\d+)/?", address)
+    if match is None:
+        if "://" not in address:
+            raise SchedulerUnreachable(f"{address!r} is not a scheduler address; expected tcp://HOST:PORT")
+        return  # another protocol (tls://, ucx://): distributed knows how to reach it
+    try:
+        socket.create_connection((match.group(1), int(match.group(2))), timeout=timeout).close()
+    except OSError as exc:
+        raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {address}: "
+                                   f"{exc.strerror or type(exc).__name__}") from None
+
+
+def _connect(client_class, address: str, timeout: float):
+    """A distributed Client, or SchedulerUnreachable within about ``timeout`` seconds.
+
+    The connection is made in a daemon thread because a port that accepts TCP
+    but does not speak Dask's protocol (a web server, say) can keep the
+    client's handshake waiting well past its own timeout.
+    """
+    outcome: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            outcome["client"] = client_class(address, timeout=timeout, set_as_default=False)
+        except Exception as exc:  # OSError, TimeoutError, ValueError for a malformed address
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=connect, name=f"connect {address}", daemon=True)
+    thread.start()
+    thread.join(timeout + 3)
+    if thread.is_alive():
+        raise SchedulerUnreachable(f"something listens at {address} but no Dask scheduler answered within "
+                                   f"{timeout:g} s; check the address and port")
+    if "error" in outcome:
+        exc = outcome["error"]
+        raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {address} within {timeout:g} s: "
+                                   f"{type(exc).__name__}: {exc}")
+    return outcome["client"]
+
+
+def _takes_n_workers(client) -> bool:
+    import inspect
+
+    return "n_workers" in inspect.signature(client.scheduler_info).parameters
+
+
+def _failed_row(context: RunContext, task: dict[str, Any], message: str) -> dict[str, Any]:
+    from model.sweeps.design import encode_value
+
+    row = {"run_id": task["run_id"], "point": task["point"], "replication": task["replication"],
+           "seed_entropy": task["entropy"], "seed_spawn_key": list(task["spawn_key"]), "status": "error",
+           "error": message, "seconds": None}
+    for path, value in task["values"].items():
+        row[f"param.{path}"] = encode_value(context.kinds[path], value)
+    for out in context.outputs:
+        row[f"out.{out}"] = None
+    return row
+
+
+def make_engine(scheduler: str | None = None, workers: int | None = None, connect_timeout: float = 10.0):
+    """The engine a sweep command asks for: Dask with a scheduler address, else a local pool (or this process for 1 worker)."""
+    if scheduler:
+        return DaskEngine(scheduler, connect_timeout=connect_timeout)
+    if workers == 1:
+        return InProcess()
+    return LocalPool(workers)
