@@ -9,7 +9,7 @@ city field                                    statistic it is fitted to
 ============================================  ==========================================
 ``household_retail_share``                    社零 level (retail_sales_base_yuan)
 ``sector_shares.catering`` (others rescaled)  catering share of 社零
-``car_owners_per_100_households`` (scaled)    car share of 社零
+``car_price_yuan``                            car share of 社零
 ``consumption_income_ratio.urban``            urban per-capita consumption
 ``consumption_income_ratio.rural``            rural per-capita consumption
 ============================================  ==========================================
@@ -17,14 +17,16 @@ city field                                    statistic it is fitted to
 Only city fields move: the behaviour parameters are one set for all cities
 (``model/parameters/behaviour.toml``) and are never fitted here. Every field
 stays in a plausible range (``*_RANGE`` below). When households cannot carry
-the 社零 level with a plausible ``household_retail_share`` (in every city so
-far: survey consumption is well below 社零, which also counts purchases by
-firms, institutions and non-residents), that share is held at the end of its
-range and ``non_household_retail_share`` is fitted to the level instead. Car
-ownership is the only city field that moves the car share (car prices and
-replacement ages are behaviour parameters), so it is scaled by one factor for
-urban and rural households alike, within a band, since it is a statistic too.
-A target out of reach within the ranges is reported, not forced.
+the 社零 level with a plausible ``household_retail_share`` (survey consumption
+is well below 社零, which also counts purchases by firms, institutions and
+non-residents, and spending the survey misses), that share is held at the end of its
+range and ``non_household_retail_share`` is fitted to the level instead. The
+car share is fitted through the city's average car price (``car_price_yuan``,
+which replaces the national behaviour default for that city): car ownership
+is a statistic in its own right and stays at the scenario's figures, while
+what a car costs differs between a provincial capital and a poor prefecture.
+A target out of reach within the ranges is reported, not forced: its field
+keeps the scenario's value and the table says why.
 
 Each evaluation is the mean of a few cheap deterministic runs: the base
 calendar year (whatever the scenario's horizon), no tools, replications
@@ -200,34 +202,32 @@ class Lever:
 
 #: Plausible ranges of the fitted fields. assumption: goods and catering (the 社零 sectors) are 45-55% of
 #: per-capita consumption nationally (NBS 2020 composition: food 30%, clothing 6%, household goods 6%,
-#: vehicles and fuel within transport 13%); 0.35-0.6 leaves room for cities' differing diets and car use. Institutions and firms buy
-#: 10-20% of 社零 nationally (national_defaults.toml); up to 0.6 allows for a regional capital. Catering is
-#: 10-11% of national 社零, so 3-35% of household flow spending covers tourist towns and villages alike.
-#: Consumption-income ratios of Chinese cities lie between 0.5 and 1 (NBS city survey figures).
+#: vehicles and fuel within transport 13%); 0.35-0.6 leaves room for cities' differing diets and car use.
+#: Catering is 10-11% of national 社零, so 3-35% of household flow spending covers tourist towns and
+#: villages alike. Consumption-income ratios of Chinese cities lie between 0.5 and 1 (NBS city survey figures).
 HOUSEHOLD_RETAIL_SHARE_RANGE = (0.35, 0.6)
-NON_HOUSEHOLD_RETAIL_SHARE_RANGE = (0.0, 0.6)
 CATERING_SHARE_RANGE = (0.03, 0.35)
 CONSUMPTION_INCOME_RATIO_RANGE = (0.3, 1.1)
-#: assumption: a cap well above the national 44.9 cars per 100 urban households (2020); a city whose car
-#: share needs more sells cars to buyers from outside it, which the model does not represent.
-MAX_CAR_OWNERS_PER_100 = 80.0
-#: assumption: a city's ownership is at least half the scenario's figure (usually the national one);
-#: poorer places own fewer cars, but none of these cities is nearly car-less. Ownership is a statistic in
-#: its own right, so the fit may bend it only this far to match the car share (which for these cities is
-#: itself the national share applied); a city-level car price would be the better lever.
-MIN_CAR_OWNERSHIP_FACTOR = 0.5
+#: The part of 社零 not bought by surveyed households or visitors is 51-62% nationally (national_defaults.toml
+#: non_household_retail_share, NBS 2019: household-survey spending in 社零 sectors is 38-49% of 社零).
+#: assumption: 0.1 to 0.75 for a city. Purchases by firms and institutions alone are 10-20% of 社零 (the
+#: floor, for a town whose households the survey captures well); up to 0.75 allows a regional capital that
+#: sells to its hinterland's institutions and shoppers, whom the model does not represent.
+NON_HOUSEHOLD_RETAIL_SHARE_RANGE = (0.1, 0.75)
+#: assumption: a city's average car price lies between 60,000 and 300,000 yuan. The national average
+#: transaction price is about 150,000 (behaviour.toml car_price_yuan, CADA c. 2020); lower-tier cities
+#: buy cheaper cars (mini and A0-class models at 30,000-80,000 yuan, used cars), rich ones dearer; 60,000
+#: is a fleet of mostly small cars, 300,000 twice the national average, near the price of an entry luxury car.
+CAR_PRICE_RANGE_YUAN = (60000.0, 300000.0)
 #: A statistic from a year this close to the base year stands in when the base year has none.
 MAX_YEAR_GAP = 2
 
 
-def _levers(city) -> list[Lever]:
-    most = max(city.car_owners_per_100_households.values(), default=0.0)
-    car_max = 100.0 / most if most > 0 else 1.0
+def _levers() -> list[Lever]:
     return [
         Lever("household_retail_share", "retail_sales", "household_retail_share", *HOUSEHOLD_RETAIL_SHARE_RANGE, 0.02),
         Lever("catering_share", "catering_share", "sector_shares", *CATERING_SHARE_RANGE, 0.01),
-        Lever("car_ownership_factor", "car_share", "car_owners_per_100_households", MIN_CAR_OWNERSHIP_FACTOR,
-              min(car_max, MAX_CAR_OWNERS_PER_100 / most if most > 0 else 1.0), 0.08),
+        Lever("car_price_yuan", "car_share", "car_price_yuan", *CAR_PRICE_RANGE_YUAN, 10000.0),
         Lever("consumption_income_ratio_urban", "consumption_per_capita_urban", "consumption_income_ratio",
               *CONSUMPTION_INCOME_RATIO_RANGE, 0.03),
         Lever("consumption_income_ratio_rural", "consumption_per_capita_rural", "consumption_income_ratio",
@@ -246,26 +246,28 @@ class CityFields:
 
     Attributes:
         household_retail_share: share of household consumption in 社零 sectors.
-        non_household_retail_share: share of 社零 bought by firms and institutions.
+        non_household_retail_share: share of 社零 not bought by surveyed households or visitors.
         sector_shares: flow-sector split (sums to 1).
-        car_owners_per_100_households: keys urban and rural.
+        car_price_yuan: the city's average car price (yuan per car).
         consumption_income_ratio: keys urban and rural.
     """
 
     household_retail_share: float
     non_household_retail_share: float
     sector_shares: dict[str, float]
-    car_owners_per_100_households: dict[str, float]
+    car_price_yuan: float
     consumption_income_ratio: dict[str, float]
 
     @classmethod
     def of(cls, scenario: Scenario) -> "CityFields":
+        """The scenario's values; the car price is the city's own or, without one, the behaviour default."""
         c = scenario.city
+        # scenario_from_dict has already put a city car price into the behaviour parameters.
         return cls(c.household_retail_share, c.non_household_retail_share, dict(c.sector_shares),
-                   dict(c.car_owners_per_100_households), dict(c.consumption_income_ratio))
+                   float(scenario.behaviour.car_price_yuan), dict(c.consumption_income_ratio))
 
     def with_levers(self, levers: list[Lever], x: np.ndarray) -> "CityFields":
-        """These fields with the given lever values (car ownership scales from these fields' values)."""
+        """These fields with the given lever values."""
         out = copy.deepcopy(self)
         for lever, value in zip(levers, x):
             value = float(value)
@@ -275,9 +277,8 @@ class CityFields:
                 out.non_household_retail_share = value
             elif lever.name == "catering_share":
                 out.sector_shares = with_catering_share(self.sector_shares, value)
-            elif lever.name == "car_ownership_factor":
-                out.car_owners_per_100_households = {k: min(v * value, 100.0)
-                                                     for k, v in self.car_owners_per_100_households.items()}
+            elif lever.name == "car_price_yuan":
+                out.car_price_yuan = value
             elif lever.name == "consumption_income_ratio_urban":
                 out.consumption_income_ratio["urban"] = value
             elif lever.name == "consumption_income_ratio_rural":
@@ -285,12 +286,12 @@ class CityFields:
         return out
 
     def lever_value(self, lever: Lever) -> float:
-        """The lever's value in these fields (car ownership factor is 1 by definition)."""
+        """The lever's value in these fields."""
         return {
             "household_retail_share": self.household_retail_share,
             "non_household_retail_share": self.non_household_retail_share,
             "catering_share": self.sector_shares["catering"],
-            "car_ownership_factor": 1.0,
+            "car_price_yuan": self.car_price_yuan,
             "consumption_income_ratio_urban": self.consumption_income_ratio["urban"],
             "consumption_income_ratio_rural": self.consumption_income_ratio["rural"],
         }[lever.name]
@@ -301,7 +302,7 @@ class CityFields:
         city["household_retail_share"] = self.household_retail_share
         city["non_household_retail_share"] = self.non_household_retail_share
         city["sector_shares"] = dict(self.sector_shares)
-        city["car_owners_per_100_households"] = dict(self.car_owners_per_100_households)
+        city["car_price_yuan"] = self.car_price_yuan
         city["consumption_income_ratio"] = dict(self.consumption_income_ratio)
 
 
@@ -391,7 +392,6 @@ class FitResult:
         dropped: fields whose target was out of reach within their plausible range (left as in the scenario).
         start: the fields before fitting.
         fitted: the fields after fitting (rounded as written).
-        car_factor: the factor car ownership was scaled by.
         simulated: base-year statistics of the fitted city (mean of replications 0 to R-1).
         check: the same over replications R to 2R-1 (a measure of sampling noise).
         start_simulated: the statistics before fitting.
@@ -410,7 +410,6 @@ class FitResult:
     dropped: list[Lever]
     start: CityFields
     fitted: CityFields
-    car_factor: float
     simulated: dict[str, float]
     check: dict[str, float]
     notes: list[str]
@@ -424,12 +423,23 @@ class FitResult:
     def rows(self) -> list[dict[str, Any]]:
         """The fit table: one row per target."""
         lever_of = {lv.target: lv for lv in self.levers}
+        dropped_of = {lv.target: lv for lv in self.dropped}
         out = []
         for t in self.targets:
             lever = lever_of.get(t.name)
+            dropped = dropped_of.get(t.name)
             sim = self.simulated.get(t.name, float("nan"))
             chk = self.check.get(t.name, float("nan"))
             err = t.error(sim)
+            if lever:
+                field_name, start_text, fitted_text = (lever.field, _lever_text(lever, self.start, self.start),
+                                                       _lever_text(lever, self.fitted, self.start))
+            elif dropped:
+                # Out of reach: the field stays as in the scenario, and the table says so.
+                field_name = f"{dropped.field} (out of reach within {dropped.lower:g} to {dropped.upper:g}; kept as in the scenario)"
+                start_text = fitted_text = _lever_text(dropped, self.start, self.start)
+            else:
+                field_name, start_text, fitted_text = "(not fitted)", "", ""
             out.append({
                 "target": t.name,
                 "label": t.label,
@@ -443,18 +453,17 @@ class FitResult:
                 "check_simulated": chk,
                 "check_error": t.error(chk),
                 "start_simulated": self.start_simulated.get(t.name, float("nan")),
-                "fitted_field": lever.field if lever else "(not fitted)",
-                "start_value": _lever_text(lever, self.start, self.start) if lever else "",
-                "fitted_value": _lever_text(lever, self.fitted, self.start) if lever else "",
+                "fitted_field": field_name,
+                "start_value": start_text,
+                "fitted_value": fitted_text,
                 "source": t.source,
             })
         return out
 
 
 def _lever_text(lever: Lever, fields: CityFields, start: CityFields) -> str:
-    if lever.name == "car_ownership_factor":
-        c = fields.car_owners_per_100_households
-        return f"urban {c['urban']:.2f}, rural {c['rural']:.2f}"
+    if lever.name == "car_price_yuan":
+        return f"{fields.car_price_yuan:.0f}"
     if lever.name == "non_household_retail_share" and fields is not start:
         return (f"{fields.non_household_retail_share:.6g} (household_retail_share held at "
                 f"{fields.household_retail_share:.6g})")
@@ -492,13 +501,9 @@ def fit_city(raw: dict[str, Any], targets: list[FitTarget], *, city_key: str, or
     by_target = {t.name: t for t in targets}
     notes: list[str] = []
     levers = []
-    for lever in _levers(base_scenario.city):
-        if lever.target not in by_target:
-            continue
-        if lever.name == "car_ownership_factor" and max(start.car_owners_per_100_households.values()) <= 0:
-            notes.append("car_share: the scenario has no car owners to scale; not fitted")
-            continue
-        levers.append(lever)
+    for lever in _levers():
+        if lever.target in by_target:
+            levers.append(lever)
     if not levers:
         raise CalibrationError(f"{origin}: none of the statistics {', '.join(TARGET_SPECS)} is available for "
                                f"{city_key} in {base_year}; nothing to fit")
@@ -578,7 +583,7 @@ def fit_city(raw: dict[str, Any], targets: list[FitTarget], *, city_key: str, or
             notes.append(f"household_retail_share reached the end of its plausible range ({value:.2f}; "
                          f"{HOUSEHOLD_RETAIL_SHARE_RANGE[0]:g} to {HOUSEHOLD_RETAIL_SHARE_RANGE[1]:g}) with 社零 still "
                          f"{level.error(best_sim['retail_sales']) * 100:+.1f}% off; non_household_retail_share "
-                         "(purchases by firms and institutions) was fitted to the level instead")
+                         "(purchases by firms and institutions, and household spending the survey misses) was fitted to the level instead")
             held = [levers[household]]
             origin_fields = start.with_levers(held, np.array([value]))
             x_rest = [best_x[i] for i in range(len(levers)) if i != household]
@@ -596,8 +601,12 @@ def fit_city(raw: dict[str, Any], targets: list[FitTarget], *, city_key: str, or
             break
         for i in stuck:
             lv = levers[i]
+            t = by_target[lv.target]
+            miss = t.error(best_sim[lv.target])
+            miss_text = f"{miss * 100:+.2f}%" if t.relative else f"{miss * 100:+.2f} pp"
             notes.append(f"{lv.target} is out of reach: {lv.name} would have to go beyond its plausible range "
-                         f"({lv.lower:g} to {lv.upper:g}); {lv.field} keeps the scenario's value")
+                         f"({lv.lower:g} to {lv.upper:g}; at {best_x[i]:.6g} the error is still {miss_text}); "
+                         f"{lv.field} keeps the scenario's value")
         dropped += [levers[i] for i in stuck]
         keep = [i for i in range(len(levers)) if i not in stuck]
         levers = [levers[i] for i in keep]
@@ -614,8 +623,7 @@ def fit_city(raw: dict[str, Any], targets: list[FitTarget], *, city_key: str, or
                          f"{lever.upper:g})")
     converged = all(abs(t.error(sim[t.name])) <= t.tolerance for t in targets)
     return FitResult(city_key=city_key, scenario_file=origin, base_year=base_year, targets=list(targets),
-                     levers=levers, held=held, dropped=dropped, start=start, fitted=fitted,
-                     car_factor=_car_factor(start, fitted), simulated=sim, check=check, notes=notes, runs=runs,
+                     levers=levers, held=held, dropped=dropped, start=start, fitted=fitted, simulated=sim, check=check, notes=notes, runs=runs,
                      converged=converged, scale=scale, seed=seed, replications=replications, start_simulated=start_sim)
 
 
@@ -653,14 +661,6 @@ def newton_step(jac: np.ndarray, r: np.ndarray, x: np.ndarray, lower: np.ndarray
     return np.clip(x + step, lower, upper)
 
 
-def _car_factor(start: CityFields, fitted: CityFields) -> float:
-    most = max(start.car_owners_per_100_households.values(), default=0.0)
-    if most <= 0:
-        return 1.0
-    key = max(start.car_owners_per_100_households, key=start.car_owners_per_100_households.get)
-    return fitted.car_owners_per_100_households[key] / most
-
-
 def _rounded(fields: CityFields) -> CityFields:
     """Fields rounded as they are written (six significant figures), so the table shows what the file holds."""
     def r6(v: float) -> float:
@@ -670,7 +670,7 @@ def _rounded(fields: CityFields) -> CityFields:
     out.household_retail_share = r6(fields.household_retail_share)
     out.non_household_retail_share = r6(fields.non_household_retail_share)
     out.sector_shares = with_catering_share(fields.sector_shares, fields.sector_shares["catering"])
-    out.car_owners_per_100_households = {k: round(v, 4) for k, v in fields.car_owners_per_100_households.items()}
+    out.car_price_yuan = float(round(fields.car_price_yuan))
     out.consumption_income_ratio = {k: r6(v) for k, v in fields.consumption_income_ratio.items()}
     return out
 
@@ -717,7 +717,9 @@ def fitted_toml(result: FitResult, date: dt.date, csv_name: str) -> str:
         if lever.name == "household_retail_share":
             text = source
             if lever in result.held:
-                text += "; held at the top of its plausible range, the rest of the level fitted through non_household_retail_share"
+                end = "top" if f.household_retail_share >= lever.upper - 1e-9 else "bottom"
+                text += (f"; held at the {end} of its plausible range ({lever.lower:g} to {lever.upper:g}), "
+                         "the rest of the level fitted through non_household_retail_share")
             lines.append(f"household_retail_share = {{ value = {f.household_retail_share!r}, source = {_toml_string(text)} }}")
         elif lever.name == "non_household_retail_share":
             lines.append(f"non_household_retail_share = {{ value = {f.non_household_retail_share!r}, source = "
@@ -725,12 +727,11 @@ def fitted_toml(result: FitResult, date: dt.date, csv_name: str) -> str:
         elif lever.name == "catering_share":
             lines.append(f"sector_shares = {{ value = {_toml_table(f.sector_shares)}, source = "
                          f"{_toml_string(source + '; catering fitted, the other sectors rescaled in proportion')} }}")
-        elif lever.name == "car_ownership_factor":
-            s = result.start.car_owners_per_100_households
-            note = (f"; the scenario's ownership (urban {s['urban']:g}, rural {s['rural']:g}) scaled by one factor "
-                    f"({result.car_factor:.4g}) to reproduce the car share of 社零")
-            lines.append(f"car_owners_per_100_households = {{ value = {_toml_table(f.car_owners_per_100_households)}, "
-                         f"source = {_toml_string(source + note)} }}")
+        elif lever.name == "car_price_yuan":
+            note = (f"; the city's average car price, fitted to reproduce the car share of 社零 with car ownership "
+                    f"as in the scenario (start {result.start.car_price_yuan:,.0f}; plausible range "
+                    f"{lever.lower:,.0f} to {lever.upper:,.0f} yuan, an assumption: calibration/fit.py CAR_PRICE_RANGE_YUAN)")
+            lines.append(f"car_price_yuan = {{ value = {f.car_price_yuan!r}, source = {_toml_string(source + note)} }}")
     ratios = [lv for lv in result.levers if lv.field == "consumption_income_ratio"]
     if ratios:
         lines.append(f"consumption_income_ratio = {{ value = {_toml_table(f.consumption_income_ratio)}, source = "

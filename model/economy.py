@@ -113,7 +113,12 @@ class CityEconomy(mesa.Model):
             np.array([(d - scenario.start).days / 365.25 for d in self.dates]), 0.0)
         household_and_visitor = self._expected_sector_sales_per_day()
         s = scenario.city.non_household_retail_share
-        self.institutional_per_day = household_and_visitor * s / (1.0 - s)
+        # Firms and institutions buy goods, meals and fuel in proportion to what households and visitors
+        # buy, but not private cars or night-market snacks: their cars are a small, separately registered
+        # fleet, and counting them here would tie the city's car share to its institutional share.
+        bought = household_and_visitor.copy()
+        bought[[SECTOR_INDEX["cars"], SECTOR_INDEX["night_market"]]] = 0.0
+        self.institutional_per_day = bought / max(bought.sum(), 1e-12) * household_and_visitor.sum() * s / (1.0 - s)
         self.savings_inflow_month = np.maximum(
             hh.income_month_yuan - hh.consumption_month_yuan * (1.0 - self.params.durable_share_of_consumption), 0.0)
         self.day = 0

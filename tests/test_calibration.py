@@ -13,12 +13,11 @@ import pytest
 
 from conftest import ROOT, small_city
 from calibration.fit import (CalibrationError, FitTarget, TARGET_SPECS, base_year_raw, base_year_targets,
-                             city_scenario_path, fit_city, fitted_toml, newton_step, simulate_statistics,
+                             city_scenario_path, fit_city, fitted_toml, format_table, newton_step, simulate_statistics,
                              with_catering_share, write_result)
 from calibration.statistics import StatisticsError, annual_figure, read_statistics
 from model.scenario import load_scenario, scenario_from_dict
 
-NATIONAL_CARS = {"urban": 44.9, "rural": 26.4}
 HEADER = "city,indicator,year,period,value,unit,source,estimate,note\n"
 
 
@@ -27,14 +26,14 @@ def synthetic_city(households: float = 20000) -> dict:
     return small_city(households=households, start="2023-01-01", end="2023-12-31")
 
 
-def with_fields(raw: dict, *, household: float, catering: float, car_factor: float, urban: float, rural: float,
+def with_fields(raw: dict, *, household: float, catering: float, car_price: float, urban: float, rural: float,
                 non_household: float | None = None) -> dict:
     out = copy.deepcopy(raw)
     city = out["city"]
     city["household_retail_share"] = household
     city["sector_shares"] = with_catering_share(
         {"daily_goods": 0.66, "catering": 0.13, "appliances": 0.05, "fuel": 0.11, "night_market": 0.05}, catering)
-    city["car_owners_per_100_households"] = {k: v * car_factor for k, v in NATIONAL_CARS.items()}
+    city["car_price_yuan"] = car_price
     city["consumption_income_ratio"] = {"urban": urban, "rural": rural}
     if non_household is not None:
         city["non_household_retail_share"] = non_household
@@ -63,15 +62,16 @@ def write_statistics(path, city: str, stats: dict[str, float], year: int = 2023)
 
 
 def test_fit_recovers_the_fields_a_synthetic_city_was_generated_with():
-    truth = dict(household=0.45, catering=0.18, car_factor=0.8, urban=0.58, rural=0.74)
+    truth = dict(household=0.45, catering=0.18, car_price=95000.0, urban=0.58, rural=0.74)
     stats = statistics_of(with_fields(synthetic_city(), **truth), scale=1.0)
-    # Start from the national defaults, well away from the truth.
+    # Start from the national defaults (car price 150,000 yuan), well away from the truth.
     result = fit_city(synthetic_city(), targets_from(stats), city_key="synth", seed=0, scale=1.0, replications=1)
     f = result.fitted
     assert result.converged, result.rows()
+    assert result.start.car_price_yuan == 150000.0
     assert f.household_retail_share == pytest.approx(truth["household"], abs=0.01)
     assert f.sector_shares["catering"] == pytest.approx(truth["catering"], abs=0.005)
-    assert f.car_owners_per_100_households["urban"] == pytest.approx(44.9 * truth["car_factor"], rel=0.06)
+    assert f.car_price_yuan == pytest.approx(truth["car_price"], rel=0.03)
     assert f.consumption_income_ratio["urban"] == pytest.approx(truth["urban"], abs=0.005)
     assert f.consumption_income_ratio["rural"] == pytest.approx(truth["rural"], abs=0.005)
     assert sum(f.sector_shares.values()) == pytest.approx(1.0, abs=1e-9)
@@ -83,7 +83,7 @@ def test_fit_recovers_the_fields_a_synthetic_city_was_generated_with():
 
 
 def test_level_beyond_households_is_fitted_through_institutional_purchases():
-    truth = dict(household=0.6, catering=0.13, car_factor=1.0, urban=0.616, rural=0.8, non_household=0.35)
+    truth = dict(household=0.6, catering=0.13, car_price=150000.0, urban=0.616, rural=0.8, non_household=0.35)
     stats = statistics_of(with_fields(synthetic_city(10000), **truth), scale=1.0)
     targets = [t for t in targets_from(stats) if t.name in ("retail_sales", "consumption_per_capita_urban",
                                                             "consumption_per_capita_rural")]
@@ -99,12 +99,32 @@ def test_level_beyond_households_is_fitted_through_institutional_purchases():
     city = tomllib.loads(text)["city"]
     assert city["non_household_retail_share"]["value"] == result.fitted.non_household_retail_share
     assert "held at the top of its plausible range" in city["household_retail_share"]["source"]
+    assert "car_price_yuan" not in city  # the car share was not a target: the price stays the scenario's
+
+
+def test_car_share_beyond_any_plausible_car_price_is_reported_out_of_reach():
+    truth = dict(household=0.5, catering=0.13, car_price=150000.0, urban=0.6, rural=0.78)
+    stats = statistics_of(with_fields(synthetic_city(5000), **truth), scale=1.0)
+    stats["car_share"] = 0.45  # would need cars far dearer than 300,000 yuan with the city's ownership
+    targets = [t for t in targets_from(stats) if t.name in ("retail_sales", "car_share")]
+    result = fit_city(synthetic_city(5000), targets, city_key="synth", seed=0, scale=1.0, replications=1)
+    assert [lv.name for lv in result.dropped] == ["car_price_yuan"]
+    assert not result.converged
+    assert result.fitted.car_price_yuan == 150000.0  # back at the scenario's (national) price
+    assert any("car_share is out of reach" in n and "60000 to 300000" in n for n in result.notes)
+    rows = {r["target"]: r for r in result.rows()}
+    assert not rows["car_share"]["within_tolerance"] and rows["retail_sales"]["within_tolerance"]
+    assert rows["car_share"]["fitted_field"].startswith("car_price_yuan (out of reach within 60000 to 300000")
+    assert rows["car_share"]["fitted_value"] == "150000"
+    assert "out of reach; car_price_yuan kept as in the scenario" in format_table(result)
+    city = tomllib.loads(fitted_toml(result, __import__("datetime").date(2024, 1, 1), "synth-fit.csv"))["city"]
+    assert "car_price_yuan" not in city and "household_retail_share" in city
 
 
 def test_calibrate_command_writes_a_fitted_file_the_scenario_loads(tmp_path):
     example = ROOT / "scenarios" / "examples" / "small_city.toml"
     raw_truth = tomllib.loads(example.read_text(encoding="utf-8"))
-    truth = dict(household=0.5, catering=0.16, car_factor=0.9, urban=0.6, rural=0.78)
+    truth = dict(household=0.5, catering=0.16, car_price=120000.0, urban=0.6, rural=0.78)
     stats = statistics_of(with_fields(raw_truth, **truth), scale=0.1)
     stats_file = tmp_path / "stats.csv"
     write_statistics(stats_file, "small", stats)
@@ -122,8 +142,9 @@ def test_calibrate_command_writes_a_fitted_file_the_scenario_loads(tmp_path):
     assert done.returncode == 0, done.stderr + done.stdout
     assert "retail_sales" in done.stdout and "statistic" in done.stdout
     fitted = tomllib.loads((out_dir / "small.toml").read_text(encoding="utf-8"))["city"]
-    for key in ("household_retail_share", "sector_shares", "car_owners_per_100_households", "consumption_income_ratio"):
+    for key in ("household_retail_share", "sector_shares", "car_price_yuan", "consumption_income_ratio"):
         assert "fitted by run.py calibrate" in fitted[key]["source"], key
+    assert "car_owners_per_100_households" not in fitted  # ownership is a statistic: the fit leaves it alone
     with open(out_dir / "small-fit.csv", encoding="utf-8") as handle:
         rows = {r["target"]: r for r in csv.DictReader(handle)}
     assert set(rows) == set(TARGET_SPECS)
@@ -133,6 +154,8 @@ def test_calibrate_command_writes_a_fitted_file_the_scenario_loads(tmp_path):
     scenario = load_scenario(scenario_file)
     assert scenario.city.household_retail_share == fitted["household_retail_share"]["value"]
     assert scenario.city.household_retail_share == pytest.approx(truth["household"], abs=0.02)
+    assert scenario.behaviour.car_price_yuan == fitted["car_price_yuan"]["value"]
+    assert scenario.behaviour.car_price_yuan == pytest.approx(truth["car_price"], rel=0.08)
     again = simulate_statistics(scenario, 0.1, seed=0, replication=0)
     assert again["retail_sales"] == pytest.approx(stats["retail_sales"], rel=0.01)
     assert again["catering_share"] == pytest.approx(stats["catering_share"], abs=0.01)
@@ -177,12 +200,13 @@ def test_catering_share_rescales_the_other_sectors_in_proportion():
 
 def test_newton_step_pins_one_lever_at_a_time():
     """A lever whose target is out of reach stops at its bound without dragging the others to theirs."""
-    jac = np.array([[74.0, -0.4, 1.5], [2.0, 2.1, -1.0], [-10.0, -13.3, 120.5]])  # catering, cars, level
+    jac = np.array([[74.0, -0.4e-5, 1.5], [2.0, 2.1e-5, -1.0], [-10.0, -13.3e-5, 120.5]])  # catering, car price, level
     r = np.array([0.05, 3.94, -5.73])
-    x = np.array([0.138, 0.5, 0.12])
-    new = newton_step(jac, r, x, lower=np.array([0.03, 0.5, 0.0]), upper=np.array([0.35, 1.78, 0.6]))
-    assert new[1] == 0.5  # cars: would need to fall far below its bound
+    x = np.array([0.138, 60000.0, 0.12])
+    new = newton_step(jac, r, x, lower=np.array([0.03, 60000.0, 0.1]), upper=np.array([0.35, 300000.0, 0.75]))
+    assert new[1] == 60000.0  # car price: would need to fall far below its bound
     assert new[2] == pytest.approx(0.12 + 5.73 / 120.5, abs=0.005)  # the level's lever still moves up
+    assert new[0] == pytest.approx(0.138 - 0.05 / 74.0, abs=0.002)  # catering barely moves: not dragged to a bound
 
 
 def test_statistic_without_year_or_source_is_an_error_naming_the_row(tmp_path):
@@ -227,7 +251,7 @@ def test_unknown_city_is_an_error_listing_the_known_ones():
 
 
 def test_written_files_replace_old_ones_whole(tmp_path):
-    truth = dict(household=0.45, catering=0.15, car_factor=1.0, urban=0.6, rural=0.78)
+    truth = dict(household=0.45, catering=0.15, car_price=150000.0, urban=0.6, rural=0.78)
     stats = statistics_of(with_fields(synthetic_city(5000), **truth), scale=1.0)
     targets = [t for t in targets_from(stats) if t.name == "retail_sales"]
     result = fit_city(synthetic_city(5000), targets, city_key="synth", seed=0, scale=1.0, replications=1)
