@@ -58,7 +58,7 @@ import numpy as np
 from calibration.statistics import Statistic, annual_figure
 from model.economy import CityEconomy
 from model.rng import RandomStreams
-from model.scenario import Scenario, ScenarioError, scenario_from_dict
+from model.scenario import Scenario, read_toml, scenario_from_dict
 from model.sectors import FLOW_SECTORS, SECTOR_INDEX
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -830,14 +830,7 @@ def read_raw_scenario(path: Path) -> dict[str, Any]:
     Raises:
         ScenarioError: the file is missing or not TOML.
     """
-    origin = str(path)
-    if not path.is_file():
-        raise ScenarioError(origin, "(file)", f"no such file {path}")
-    try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(origin, "(file)", f"not valid TOML: {exc}") from None
+    return read_toml(path)
 
 
 def city_scenario_path(city_key: str) -> Path:

@@ -36,7 +36,7 @@ from model.households import HouseholdPopulation, generate_households, weibull_m
 from model.merchants import CarDealer, SALES_PARETO_INDEX, car_dealer_count, generate_merchants
 from model.rng import RandomStreams
 from model.rules.durables import DurableMarket
-from model.rules.night_economy import NIGHT_COL, NightEconomy
+from model.rules.night_economy import NightEconomy
 from model.rules.spending import DeferredSpending, FlowSpending
 from model.rules.visitors import VisitorFlow
 from model.rules.vouchers import VoucherProgramme

@@ -906,7 +906,9 @@ def scenario_from_dict(raw: dict[str, Any], origin: str = "<dict>") -> Scenario:
     )
 
 
-def _read_toml(path: Path, origin: str) -> dict[str, Any]:
+def read_toml(path: Path, origin: str | None = None) -> dict[str, Any]:
+    """A TOML file as a dict; a missing or malformed file is a ScenarioError naming ``origin`` (default: the path)."""
+    origin = str(path) if origin is None else origin
     if not path.is_file():
         raise ScenarioError(origin, "(file)", f"no such file {path}")
     try:
@@ -924,14 +926,14 @@ def read_scenario_file(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     origin = str(path)
-    raw = _read_toml(path, origin)
+    raw = read_toml(path, origin)
     head = raw.get("scenario", {})
     calibration = head.get("calibration") if isinstance(head, dict) else None
     if calibration is not None:
         if not isinstance(calibration, str):
             raise ScenarioError(origin, "scenario.calibration", f"expected a file path, got {calibration!r}")
         cal_path = (path.parent / calibration).resolve()
-        fitted = _read_toml(cal_path, f"{origin} (scenario.calibration = {calibration})")
+        fitted = read_toml(cal_path, f"{origin} (scenario.calibration = {calibration})")
         city = raw.setdefault("city", {})
         for key, value in fitted.get("city", {}).items():
             city[key] = value
