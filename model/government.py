@@ -53,6 +53,12 @@ class GovernmentFund(mesa.Agent):
         """What the pool still holds."""
         return max(0.0, self.budget_yuan - self.paid_yuan)
 
+    @property
+    def open_for_claims(self) -> bool:
+        """Whether the programme still takes claims: once the pool has refused or cut a payment it is
+        announced as exhausted, so households and merchants stop counting on it."""
+        return self.exhausted_day is None and self.remaining_yuan > 0
+
     def can_pay(self, amount_yuan: float) -> bool:
         """Whether the pool holds at least ``amount_yuan``."""
         return amount_yuan <= self.remaining_yuan * (1 + 1e-12) + 1e-9

@@ -123,3 +123,15 @@ def test_tourism_voucher_raises_visits_and_lodging():
     assert lodging > 0
     assert sector_uplift(pair, "catering") > 0
     assert pair.policy.funds["tour"].paid_yuan <= 2e6 + 1e-6
+
+
+def test_subsidy_stops_moving_purchases_once_the_pool_is_exhausted():
+    """After the pool refuses a claim the programme is over: sales return to normal, then dip."""
+    tool = {"kind": "appliance_trade_in", "subsidy_rate": 0.1, "max_subsidy_per_item_yuan": 400,
+            "merchant_discount_rate": 0.05, "budget_yuan": 150000, "start_date": "2023-03-01", "end_date": "2023-06-30"}
+    pair = run_pair(small_city(tools={"app": tool}))
+    fund = pair.policy.funds["app"]
+    assert fund.exhausted_day is not None and fund.paid_yuan <= 150000
+    after = slice(fund.exhausted_day + 1, (dt.date(2023, 6, 30) - dt.date(2023, 1, 1)).days + 1)
+    extra_after = pair.policy.books.appliances_sold[after].sum() - pair.baseline.books.appliances_sold[after].sum()
+    assert extra_after <= 0, extra_after

@@ -198,7 +198,7 @@ class DurableMarket:
         model = self.model
         out = []
         date = model.date(day)
-        acting = [t for t in self.tools if t.start <= date <= t.end and model.funds[t.name].can_pay(1.0)]
+        acting = [t for t in self.tools if t.start <= date <= t.end and model.funds[t.name].open_for_claims]
         if not acting:
             return out
         age = (day - self.purchase_day[rows, items]) / DAYS_PER_YEAR

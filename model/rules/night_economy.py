@@ -82,7 +82,7 @@ class NightEconomy:
         reduction = np.zeros(self.share.size)
         acting = []
         for tool in self.tools:
-            if not tool.start <= date <= tool.end or not self.model.funds[tool.name].can_pay(1.0):
+            if not tool.start <= date <= tool.end or not self.model.funds[tool.name].open_for_claims:
                 continue
             eligible = np.isin(self.sector, [SECTOR_INDEX[s] for s in tool.sectors])
             allowance = tool.allowance_per_merchant_night_yuan + tool.night_allowance_per_m2 * self.area
