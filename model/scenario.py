@@ -995,7 +995,9 @@ def set_field(raw: dict[str, Any], field_path: str, value: Any, origin: str = "<
             raise ScenarioError(origin, field_path, f"no table '{part}' on this path")
         node = node[part]
     leaf = parts[-1]
-    if isinstance(node.get(leaf), dict) and "value" in node[leaf]:
+    if isinstance(value, dict) and "value" in value:
+        node[leaf] = dict(value)  # a sourced value brings its own source
+    elif isinstance(node.get(leaf), dict) and "value" in node[leaf]:
         node[leaf] = {**node[leaf], "value": value, "source": f"override of {field_path}"}
         node[leaf].pop("assumption", None)
     else:

@@ -1,0 +1,1 @@
+"""Comparing designs and presenting them: tables, charts and reports for budget proposals."""

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Set up a fresh machine: a CJK font so charts show Chinese labels, then this package
+# (with the test tools when given --test). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")"
+if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && ! (fc-list :lang=zh 2>/dev/null | grep -q .); then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "installing a CJK font (fonts-wqy-microhei) for Chinese chart labels" >&2
+    apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei fontconfig >/dev/null
+  else
+    echo "warning: no CJK font found; install one (e.g. fonts-wqy-microhei) for Chinese chart labels" >&2
+  fi
+fi
+if [ "${1:-}" = "--test" ]; then
+  pip install -q -e ".[test]"
+else
+  pip install -q -e .
+fi
