@@ -13,6 +13,11 @@ if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && ! (fc-list :lang=z
 fi
 if [ "${1:-}" = "--test" ]; then
   pip install -q -e ".[test]"
+  # The dashboard's end-to-end test drives Debian's chromium; in CI it must run, so install it there.
+  if [ "${CI:-}" = "true" ] && ! command -v chromium >/dev/null 2>&1; then
+    echo "installing chromium for the dashboard's end-to-end test" >&2
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  fi
 else
   pip install -q -e .
 fi
