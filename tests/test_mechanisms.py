@@ -135,3 +135,13 @@ def test_subsidy_stops_moving_purchases_once_the_pool_is_exhausted():
     after = slice(fund.exhausted_day + 1, (dt.date(2023, 6, 30) - dt.date(2023, 1, 1)).days + 1)
     extra_after = pair.policy.books.appliances_sold[after].sum() - pair.baseline.books.appliances_sold[after].sum()
     assert extra_after <= 0, extra_after
+
+
+def test_off_peak_power_price_needs_no_budget_and_opens_more_merchants():
+    tool = {"kind": "night_market", "late_cost_reduction_share": 0.3, "budget_yuan": 0,
+            "start_date": "2023-04-01", "end_date": "2023-05-31"}
+    pair = run_pair(small_city(tools={"power": tool}), scale=0.5)
+    start = (dt.date(2023, 4, 1) - dt.date(2023, 1, 1)).days
+    end = (dt.date(2023, 5, 31) - dt.date(2023, 1, 1)).days + 1
+    assert pair.policy.books.night_merchants_open[start:end].mean() > pair.baseline.books.night_merchants_open[start:end].mean()
+    assert pair.policy.funds["power"].paid_yuan == 0

@@ -82,14 +82,17 @@ class NightEconomy:
         reduction = np.zeros(self.share.size)
         acting = []
         for tool in self.tools:
-            if not tool.start <= date <= tool.end or not self.model.funds[tool.name].open_for_claims:
+            if not tool.start <= date <= tool.end:
                 continue
             eligible = np.isin(self.sector, [SECTOR_INDEX[s] for s in tool.sectors])
+            # A cheaper power price costs the pool nothing, so it lasts for the tool's dates.
+            reduction = np.maximum(reduction, np.where(eligible, tool.late_cost_reduction_share, 0.0))
+            if not self.model.funds[tool.name].open_for_claims:
+                continue
             allowance = tool.allowance_per_merchant_night_yuan + tool.night_allowance_per_m2 * self.area
             if tool.max_allowance_per_merchant_night_yuan > 0:
                 allowance = np.minimum(allowance, tool.max_allowance_per_merchant_night_yuan)
             support += np.where(eligible, allowance + tool.fee_waiver_yuan_per_night, 0.0)
-            reduction = np.maximum(reduction, np.where(eligible, tool.late_cost_reduction_share, 0.0))
             acting.append((tool, eligible, np.where(eligible, allowance + tool.fee_waiver_yuan_per_night, 0.0)))
         return support, reduction, acting
 
