@@ -14,9 +14,8 @@ fi
 if [ "${1:-}" = "--test" ]; then
   pip install -q -e ".[test]"
   # The dashboard's end-to-end test drives Debian's chromium; in CI it must run, so install it there.
-  if [ "${CI:-}" = "true" ] && ! command -v chromium >/dev/null 2>&1; then
-    echo "installing chromium for the dashboard's end-to-end test" >&2
-    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  if [ "${CI:-}" = "true" ]; then
+    bash .ci/install-browser
   fi
 else
   pip install -q -e .

@@ -1,160 +1,628 @@
 """What the dashboard shows, without the browser: scenarios, controls, a run and its figures.
 
-The page (``app.py``) is a thin Solara layer over these functions, so a test can
-check that the numbers the page shows equal a direct model run with the same
-settings. Controls are each tool's main design fields (budget, face value,
-threshold, subsidy per car, night allowance); each has a range, and a value
-outside it is refused with a message instead of a run.
+The page (``app.py``) is a thin Solara layer over this module, so tests check
+the page's logic without a browser, and the end-to-end test can check that the
+numbers the page shows equal a direct model run (``load_scenario`` with the same
+field overrides, then ``run_scenario``) with the same settings.
+
+A design is a scenario file (optionally one of its ``[variants.NAME]``) plus
+field overrides by dotted path, exactly what ``load_scenario(path, overrides,
+variant)`` takes. The controls are each tool's main design fields (budget, face
+value, threshold, subsidy per car or rate, night allowance); each has a range,
+and a value outside it is refused with a message naming the field and the range
+instead of a run. Runs use a reduced scale chosen so that about
+``households_simulated`` households are simulated, one replication, a fixed
+seed and no per-tool breakdown, so a change shows within a few seconds.
 """
 
 from __future__ import annotations
 
+import copy
+import io
+import json
+import math
 import os
-from dataclasses import dataclass
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.runner import run_scenario
-from model.scenario import Scenario, ScenarioError, get_field, read_scenario_file, scenario_from_dict, set_field
+import pandas as pd
+
+from model.scenario import Scenario, ScenarioError, get_field, load_scenario, scenario_from_dict, set_field
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
-#: Share of households simulated for an interactive run, and its seed (fixed so a change is comparable).
-DASHBOARD_SCALE = 0.02
-DASHBOARD_SEED = 0
 
-#: Fields shown as controls, by tool kind: (field, Chinese label, English label, largest multiple of the file's value).
-CONTROL_FIELDS = {
-    "voucher": [("budget_yuan", "预算（元）", "budget (yuan)"), ("face_value_yuan", "面额（元）", "face value (yuan)"),
-                ("threshold_yuan", "使用门槛（元）", "threshold (yuan)")],
-    "car_subsidy": [("budget_yuan", "预算（元）", "budget (yuan)"),
-                    ("subsidy_per_car_yuan", "每辆补贴（元）", "subsidy per car (yuan)")],
-    "appliance_trade_in": [("budget_yuan", "预算（元）", "budget (yuan)"), ("subsidy_rate", "补贴比例", "subsidy rate")],
-    "night_market": [("budget_yuan", "预算（元）", "budget (yuan)"),
-                     ("night_allowance_per_m2", "每平方米每晚补贴（元）", "allowance per m² per night (yuan)"),
-                     ("allowance_per_merchant_night_yuan", "每户每晚补贴（元）", "allowance per merchant-night (yuan)")],
-    "tourism_voucher": [("budget_yuan", "预算（元）", "budget (yuan)"), ("face_value_yuan", "面额（元）", "face value (yuan)")],
+#: Environment variable naming a folder of further scenario files to offer (a planner's own drafts).
+EXTRA_SCENARIOS_ENV = "DASHBOARD_EXTRA_SCENARIOS"
+#: Environment variable naming the scenario file selected when the page opens (``run.py dashboard --scenario``).
+SELECTED_SCENARIO_ENV = "DASHBOARD_SCENARIO"
+
+#: Households simulated per run, the planner's choice between speed and noise; the middle one by default.
+HOUSEHOLD_CHOICES: tuple[int, ...] = (5_000, 20_000, 50_000)
+DEFAULT_HOUSEHOLDS_SIMULATED = 20_000
+#: Root seed of every dashboard run: fixed, so a change of design is compared on the same random numbers.
+DEFAULT_SEED = 0
+
+#: Tool kinds in Chinese, for headings.
+KIND_LABELS_ZH = {
+    "voucher": "消费券",
+    "car_subsidy": "购车补贴",
+    "appliance_trade_in": "家电以旧换新",
+    "night_market": "夜间经济补贴",
+    "tourism_voucher": "文旅消费券",
 }
-#: Upper bounds of each field (rates are shares; money has a generous cap so typing errors are caught).
-FIELD_MAXIMUM = {"subsidy_rate": 0.9, "budget_yuan": 1e11}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How one kind of design field is shown and bounded.
+
+    Attributes:
+        field: the tool field's name in the scenario file.
+        label_zh: Chinese label.
+        label_en: English label (with unit).
+        minimum: smallest accepted value.
+        maximum: largest accepted value when the file's own value is smaller; for budgets, a floor
+            under ``budget_multiple`` times the file's value.
+        exclusive_minimum: the minimum itself is refused (a face value of 0 is no voucher).
+        always: shown even when the file does not give the field (its default then applies).
+    """
+
+    field: str
+    label_zh: str
+    label_en: str
+    minimum: float
+    maximum: float
+    exclusive_minimum: bool = False
+    always: bool = False
+
+
+#: A budget may be raised to this multiple of the file's (or to BUDGET_FLOOR_YUAN): wide enough to
+#: explore, narrow enough to catch a typed extra zero or two.
+BUDGET_MULTIPLE = 20.0
+BUDGET_FLOOR_YUAN = 10_000_000.0
+
+_BUDGET = FieldSpec("budget_yuan", "预算", "budget (yuan)", 0.0, BUDGET_FLOOR_YUAN, always=True)
+#: The main design fields of each tool kind, in display order. Upper bounds are generous for a
+#: city programme (a 1,000-yuan voucher, a 100,000-yuan car subsidy) and only catch typing errors.
+CONTROL_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    "voucher": (
+        _BUDGET,
+        FieldSpec("face_value_yuan", "面额", "face value (yuan)", 0.0, 1_000.0, exclusive_minimum=True, always=True),
+        FieldSpec("threshold_yuan", "使用门槛", "threshold (yuan, 0 = none)", 0.0, 10_000.0, always=True),
+    ),
+    "car_subsidy": (
+        _BUDGET,
+        FieldSpec("subsidy_per_car_yuan", "每辆补贴", "subsidy per car (yuan)", 0.0, 100_000.0, always=True),
+        FieldSpec("subsidy_rate", "补贴比例", "subsidy rate (share of price)", 0.0, 0.9),
+    ),
+    "appliance_trade_in": (
+        _BUDGET,
+        FieldSpec("subsidy_rate", "补贴比例", "subsidy rate (share of price)", 0.0, 0.9, always=True),
+        FieldSpec("max_subsidy_per_item_yuan", "每件补贴上限", "cap per item (yuan, 0 = none)", 0.0, 20_000.0),
+    ),
+    "night_market": (
+        _BUDGET,
+        FieldSpec("allowance_per_merchant_night_yuan", "每户每晚补贴", "allowance per merchant-night (yuan)",
+                  0.0, 2_000.0),
+        FieldSpec("night_allowance_per_m2", "每平方米每晚补贴", "allowance per m² per night (yuan)", 0.0, 50.0),
+        FieldSpec("consumer_discount_face_yuan", "夜间满减面额", "night consumer discount (yuan)", 0.0, 500.0),
+        FieldSpec("late_cost_reduction_share", "夜间经营成本降低比例", "late-opening cost cut (share)", 0.0, 1.0),
+    ),
+    "tourism_voucher": (
+        _BUDGET,
+        FieldSpec("face_value_yuan", "面额", "face value (yuan)", 0.0, 2_000.0, exclusive_minimum=True, always=True),
+    ),
+}
+#: A night-market tool that gives neither allowance still gets this one as its control.
+NIGHT_ALLOWANCE_FIELDS = ("allowance_per_merchant_night_yuan", "night_allowance_per_m2")
 
 
 @dataclass(frozen=True)
 class Control:
-    """One adjustable field.
+    """One adjustable field of one tool.
 
     Attributes:
         path: dotted field path in the scenario (``tools.NAME.FIELD``).
-        label: what the page shows.
-        value: the file's value.
-        minimum, maximum: the accepted range.
+        tool: the tool's name.
+        kind: the tool's kind.
+        label: what the page shows beside the field (Chinese and English, with unit).
+        value: the value in the file (or the loader's default when the file does not give it).
+        minimum: smallest accepted value.
+        maximum: largest accepted value.
+        exclusive_minimum: whether ``minimum`` itself is refused.
     """
 
     path: str
+    tool: str
+    kind: str
     label: str
     value: float
     minimum: float
     maximum: float
+    exclusive_minimum: bool = False
+
+    @property
+    def css_class(self) -> str:
+        """A CSS class naming the control (dots are not allowed in class selectors)."""
+        return "ctl-" + self.path.replace(".", "--")
+
+    @property
+    def range_text(self) -> str:
+        """The accepted range as the page shows it."""
+        low = f"> {self.minimum:,.10g}" if self.exclusive_minimum else f"{self.minimum:,.10g}"
+        return f"{low} – {self.maximum:,.10g}"
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` cannot be used for this field, or None when it can."""
+        if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"{self.path}: enter a number ({self.range_text})"
+        if not math.isfinite(value):
+            return f"{self.path}: {value} is not a finite number"
+        too_low = value <= self.minimum if self.exclusive_minimum else value < self.minimum
+        if too_low or value > self.maximum:
+            return f"{self.path}: {value:,.10g} is outside the accepted range {self.range_text}"
+        return None
 
 
-#: A folder of further scenario files to offer (absolute paths), e.g. a planner's own drafts.
-EXTRA_SCENARIOS_ENV = "DASHBOARD_EXTRA_SCENARIOS"
+def _tool_field_value(scenario: Scenario, tool: str, field_name: str) -> float:
+    """The value the loader gave a field (its default when the file leaves it out)."""
+    return float(getattr(scenario.tools[tool], field_name))
+
+
+def controls_for(loaded_scenario: Scenario) -> list[Control]:
+    """The controls of a scenario's tools, with their current values and ranges, in file order."""
+    raw = loaded_scenario.raw
+    out = []
+    for name, table in raw.get("tools", {}).items():
+        kind = table.get("kind")
+        specs = CONTROL_FIELDS.get(kind, ())
+        night_without_allowance = kind == "night_market" and not any(f in table for f in NIGHT_ALLOWANCE_FIELDS)
+        for spec in specs:
+            shown = spec.always or spec.field in table or (
+                night_without_allowance and spec.field == NIGHT_ALLOWANCE_FIELDS[0])
+            if not shown:
+                continue
+            path = f"tools.{name}.{spec.field}"
+            try:
+                value = float(get_field(raw, path))
+            except ScenarioError:
+                value = _tool_field_value(loaded_scenario, name, spec.field)
+            if spec.field == "budget_yuan":
+                maximum = max(BUDGET_MULTIPLE * value, BUDGET_FLOOR_YUAN)
+            else:
+                maximum = max(spec.maximum, value)
+            label = f"{spec.label_zh} {spec.label_en}"
+            out.append(Control(path, name, kind, label, value, spec.minimum, maximum, spec.exclusive_minimum))
+    return out
+
+
+# ------------------------------------------------------------------ scenarios
 
 
 def list_scenarios(root: Path = PROJECT_ROOT) -> list[str]:
-    """Scenario files a planner can choose: cities, then examples (relative to the project), then any in
-    the folder named by the environment variable DASHBOARD_EXTRA_SCENARIOS (absolute)."""
+    """Scenario files a planner can choose: cities, then examples (relative to ``root``), then those in
+    the folder named by DASHBOARD_EXTRA_SCENARIOS and the file named by DASHBOARD_SCENARIO (as given)."""
     files = sorted((root / "scenarios").glob("*.toml")) + sorted((root / "scenarios" / "examples").glob("*.toml"))
     out = [str(p.relative_to(root)) for p in files]
     extra = os.environ.get(EXTRA_SCENARIOS_ENV)
     if extra and Path(extra).is_dir():
         out += [str(p) for p in sorted(Path(extra).glob("*.toml"))]
+    selected = os.environ.get(SELECTED_SCENARIO_ENV)
+    if selected and selected not in out:
+        out.append(selected)
     return out
 
 
-def load_raw(relative: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
-    """The raw scenario dict (calibration merged); raises ScenarioError with the file's problem."""
-    raw = read_scenario_file(root / relative)
-    scenario_from_dict(raw, relative)  # validate now, so the page can show the problem at once
-    return raw
+def initial_scenario(files: list[str]) -> str:
+    """The scenario selected when the page opens: DASHBOARD_SCENARIO, else the small example, else the first."""
+    selected = os.environ.get(SELECTED_SCENARIO_ENV)
+    if selected and selected in files:
+        return selected
+    for f in files:
+        if f.endswith("examples/small_city.toml"):
+            return f
+    return files[0] if files else ""
 
 
-def controls_for(raw: dict[str, Any], lang: str = "zh") -> list[Control]:
-    """The controls of a scenario's tools, with their file values and ranges."""
-    out = []
-    for name, tool in raw.get("tools", {}).items():
-        for field, zh, en in CONTROL_FIELDS.get(tool.get("kind"), []):
-            path = f"tools.{name}.{field}"
-            try:
-                value = float(get_field(raw, path))
-            except ScenarioError:
-                continue
-            maximum = FIELD_MAXIMUM.get(field, max(value * 10.0, 1000.0))
-            out.append(Control(path, f"{name} · {zh if lang == 'zh' else en}", value, 0.0, maximum))
+def resolve(path: str, root: Path = PROJECT_ROOT) -> Path:
+    """A listed scenario path as a file path (listed paths are relative to the project)."""
+    p = Path(path)
+    return p if p.is_absolute() else root / p
+
+
+def variants_of(raw: dict[str, Any]) -> list[str]:
+    """Names of the scenario's [variants.NAME] tables."""
+    variants = raw.get("variants", {})
+    return list(variants) if isinstance(variants, dict) else []
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A scenario file ready for the page, or why it is not.
+
+    Attributes:
+        path: the path as listed (relative to the project, or absolute).
+        variant: the variant applied, or None.
+        scenario: the validated scenario (None when it failed to load).
+        controls: its controls.
+        variants: variant names the file defines.
+        error: the loader's message when the file cannot be used.
+    """
+
+    path: str
+    variant: str | None
+    scenario: Scenario | None
+    controls: tuple[Control, ...] = ()
+    variants: tuple[str, ...] = ()
+    error: str | None = None
+
+
+def load(path: str, variant: str | None = None, root: Path = PROJECT_ROOT) -> Loaded:
+    """Load a scenario for the page; any problem becomes ``Loaded.error`` (the page shows it, never crashes)."""
+    try:
+        scenario = load_scenario(resolve(path, root), variant=variant)
+    except ScenarioError as exc:
+        return Loaded(path, variant, None, error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - an unreadable file must not take the page down
+        return Loaded(path, variant, None, error=f"{path}: {type(exc).__name__}: {exc}")
+    return Loaded(path, variant, scenario, tuple(controls_for(scenario)), tuple(variants_of(scenario.raw)))
+
+
+def control_problems(controls: tuple[Control, ...] | list[Control], values: dict[str, Any]) -> dict[str, str]:
+    """Fields whose entered value cannot be used, with the reason."""
+    by_path = {c.path: c for c in controls}
+    out = {}
+    for path, value in values.items():
+        control = by_path.get(path)
+        if control is None:
+            out[path] = f"{path}: not a control of this scenario"
+            continue
+        problem = control.problem(value)
+        if problem:
+            out[path] = problem
     return out
 
 
-def apply_controls(raw: dict[str, Any], values: dict[str, float], origin: str = "dashboard") -> Scenario:
-    """The scenario with control values applied.
+def overrides_from(controls: tuple[Control, ...] | list[Control], values: dict[str, Any]) -> dict[str, float]:
+    """The entered values that differ from the file's, as ``load_scenario`` overrides (sorted by path).
 
     Raises:
         ValueError: a value outside its control's range (the message names the field and the range).
+    """
+    problems = control_problems(controls, values)
+    if problems:
+        raise ValueError("; ".join(problems.values()))
+    by_path = {c.path: c for c in controls}
+    return {p: float(values[p]) for p in sorted(values) if float(values[p]) != by_path[p].value}
+
+
+def apply_overrides(scenario: Scenario, overrides: dict[str, float]) -> Scenario:
+    """The scenario with field overrides set, validated as ``load_scenario(path, overrides)`` validates them.
+
+    Raises:
         ScenarioError: the scenario refuses the combination (e.g. a threshold below the face value).
     """
-    import copy
-
-    ranges = {c.path: c for c in controls_for(raw)}
-    changed = copy.deepcopy(raw)
-    for path, value in values.items():
-        control = ranges[path]
-        if value is None or not (control.minimum <= value <= control.maximum):
-            raise ValueError(f"{path}: {value} is outside {control.minimum:g} to {control.maximum:g}")
-        tool = changed["tools"][path.split(".")[1]]
-        if path.endswith(".budget_yuan") and tool.get("kind") == "voucher":
-            # The number of vouchers follows the budget unless the file fixes it.
-            for key in ("quantity",):
-                tool.pop(key, None)
-        set_field(changed, path, value, origin=origin)
-    return scenario_from_dict(changed, origin)
+    raw = copy.deepcopy(scenario.raw)
+    for path, value in overrides.items():
+        set_field(raw, path, value, origin=scenario.origin)
+    return scenario_from_dict(raw, scenario.origin)
 
 
-def run_for_page(scenario: Scenario, scale: float = DASHBOARD_SCALE, seed: int = DASHBOARD_SEED
-                 ) -> tuple[dict[str, str], Any]:
-    """Run the scenario; return the display strings and monthly 社零 (policy, baseline) in 亿元."""
-    result = run_scenario(scenario, scale=scale, seed=seed, replications=1, tool_breakdown=False)
+def scale_for(city_households: float, households_simulated: int = DEFAULT_HOUSEHOLDS_SIMULATED) -> float:
+    """Share of households simulated so that about ``households_simulated`` are, to two significant digits."""
+    if city_households <= 0:
+        return 1.0
+    share = households_simulated / city_households
+    if share >= 1:
+        return 1.0
+    digits = 1 - math.floor(math.log10(share))
+    return min(1.0, round(share, digits))
+
+
+# ------------------------------------------------------------------ runs
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides a dashboard run; equal settings give equal results.
+
+    Attributes:
+        path: scenario file as listed.
+        variant: variant applied, or None.
+        overrides: field overrides by dotted path.
+        scale: share of households simulated.
+        seed: root seed.
+    """
+
+    path: str
+    variant: str | None
+    overrides: tuple[tuple[str, float], ...]
+    scale: float
+    seed: int
+
+    def key(self) -> str:
+        """A canonical text of the settings (the page puts it on the results it shows)."""
+        return json.dumps({"path": self.path, "variant": self.variant, "overrides": dict(self.overrides),
+                           "scale": self.scale, "seed": self.seed}, sort_keys=True, ensure_ascii=False)
+
+
+@dataclass
+class DashboardResult:
+    """A finished dashboard run.
+
+    Attributes:
+        settings: what was run.
+        summary: ``RunResult.summary`` of the run.
+        monthly: monthly 社零 with and without the policy (yuan), indexed by month.
+        seconds: wall time of the run.
+        households_simulated: households in the simulated population.
+        chart_png: the monthly chart, drawn in the run's thread (None if it could not be drawn).
+        scenario_text: the scenario as run, canonical JSON (a cached result is reused only for the same text).
+    """
+
+    settings: Settings
+    summary: dict[str, Any]
+    monthly: pd.DataFrame
+    seconds: float
+    households_simulated: int | None = None
+    chart_png: bytes | None = field(default=None, repr=False)
+    scenario_text: str = field(default="", repr=False)
+
+
+def run_design(scenario: Scenario, settings: Settings) -> DashboardResult:
+    """Run a design the way the page does: one replication, no per-tool breakdown, the settings' scale and seed."""
+    from model.runner import run_scenario
+
+    started = time.perf_counter()
+    result = run_scenario(scenario, scale=settings.scale, seed=settings.seed, replications=1, tool_breakdown=False)
     retail = result.frames["daily_retail"]
     total = retail[retail["dimension"] == "total"]
-    monthly = total.groupby(total["date"].dt.to_period("M"))[["retail_sales_policy", "retail_sales_baseline"]].sum() / 1e8
-    return format_headline(result.summary), monthly
+    monthly = total.groupby(total["date"].dt.to_period("M"))[["retail_sales_policy", "retail_sales_baseline"]].sum()
+    return DashboardResult(settings, result.summary, monthly, time.perf_counter() - started,
+                           result.manifest.get("households_simulated"))
 
 
-def headline(scenario: Scenario, scale: float = DASHBOARD_SCALE, seed: int = DASHBOARD_SEED) -> dict[str, str]:
-    """Run the scenario and format what the page shows (the same strings the page displays)."""
-    return run_for_page(scenario, scale, seed)[0]
+class ResultCache:
+    """The last few results by settings, so going back to a design shows it at once (thread-safe).
+
+    Attributes:
+        size: results kept.
+    """
+
+    def __init__(self, size: int = 24):
+        self.size = size
+        self._items: OrderedDict[str, DashboardResult] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, settings: Settings) -> DashboardResult | None:
+        with self._lock:
+            item = self._items.get(settings.key())
+            if item is not None:
+                self._items.move_to_end(settings.key())
+            return item
+
+    def put(self, result: DashboardResult) -> None:
+        with self._lock:
+            self._items[result.settings.key()] = result
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
-def format_headline(summary: dict[str, Any]) -> dict[str, str]:
-    """Display strings of a run's summary."""
-    def yi(v: float) -> str:
-        return f"{v / 1e8:,.4f}"
+CACHE = ResultCache()
 
-    def ratio(v: float | None) -> str:
-        return "—" if v is None else f"{v:.3f}"
 
-    benefit = summary["benefit_share"]
-    poorest = None if benefit["Q1"] is None else benefit["Q1"] + benefit["Q2"]
-    evaluable = {n: t for n, t in summary["targets"].items() if t["indicator"] != "out_of_scope"}
-    target = "—"
-    if evaluable:
-        name, t = list(evaluable.items())[-1]
-        target = f"{name}: {'met' if t['met'] else 'not met'} ({t['policy']:.4g} vs {t['target']:.4g})"
-    return {
-        "retail_sales_policy": yi(summary["retail_sales_policy"]),
-        "retail_sales_baseline": yi(summary["retail_sales_baseline"]),
-        "retail_sales_uplift": yi(summary["retail_sales_uplift"]),
-        "government_outlay": yi(summary["government_outlay"]),
-        "net_leverage": ratio(summary["net_leverage"]),
-        "gross_leverage": ratio(summary["gross_leverage"]),
-        "benefit_poorest_40pct": "—" if poorest is None else f"{poorest:.1%}",
-        "benefit_rural": "—" if benefit["rural"] is None else f"{benefit['rural']:.1%}",
-        "target": target,
-    }
+def run_cached(scenario: Scenario, settings: Settings, cache: ResultCache = CACHE) -> DashboardResult:
+    """``run_design``, reusing a result of the same settings (of the same file content) when there is one."""
+    hit = cache.get(settings)
+    # The file may have changed since: reuse only a result of the same scenario content.
+    if hit is not None and hit.scenario_text == _raw_text(scenario):
+        return hit
+    result = run_design(scenario, settings)
+    result.scenario_text = _raw_text(scenario)
+    result.chart_png = monthly_chart_png(result)
+    cache.put(result)
+    return result
+
+
+def _raw_text(scenario: Scenario) -> str:
+    return json.dumps(scenario.raw, sort_keys=True, default=str, ensure_ascii=False)
+
+
+# ------------------------------------------------------------------ what the page shows
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number as the page shows it.
+
+    Attributes:
+        key: identifier (the page's data-testid is ``fig-KEY``).
+        label: Chinese and English label.
+        value: the model's number in its own unit (yuan, ratio, share), or None.
+        text: the number as shown (in ``unit``).
+        unit: unit shown after the number.
+        divisor: ``value / divisor`` is the shown number.
+        decimals: decimals shown; the shown number is ``value / divisor`` rounded to these.
+    """
+
+    key: str
+    label: str
+    value: float | None
+    text: str
+    unit: str
+    divisor: float
+    decimals: int
+
+    @property
+    def tolerance(self) -> float:
+        """Largest gap between ``value`` and the shown number times ``divisor`` that rounding explains."""
+        return 0.5 * 10 ** -self.decimals * self.divisor
+
+
+def figure(key: str, label: str, value: float | None, unit: str, divisor: float = 1.0, decimals: int = 2) -> Figure:
+    """A figure with its shown text (— when the model has no number, e.g. leverage with no outlay)."""
+    text = "—" if value is None else f"{value / divisor:,.{decimals}f}"
+    return Figure(key, label, value, text, unit, divisor, decimals)
+
+
+def parse_shown(text: str) -> float | None:
+    """The number in a figure's shown text (None for —)."""
+    text = text.strip().replace(",", "")
+    return None if text in ("—", "") else float(text)
+
+
+YI = 1e8    # 亿元: how planners state 社零
+WAN = 1e4   # 万元: how planners state budgets
+
+
+def headline_figures(summary: dict[str, Any]) -> list[Figure]:
+    """社零 with and without the policy, its uplift, outlay and leverage."""
+    return [
+        figure("retail_sales_policy", "社零（有政策） retail sales with policy", summary["retail_sales_policy"],
+               "亿元", YI, 4),
+        figure("retail_sales_baseline", "社零（无政策） retail sales without policy", summary["retail_sales_baseline"],
+               "亿元", YI, 4),
+        figure("retail_sales_uplift", "新增社零 extra retail sales", summary["retail_sales_uplift"], "万元", WAN, 1),
+        figure("government_outlay", "财政支出 government outlay", summary["government_outlay"], "万元", WAN, 1),
+        figure("net_leverage", "净拉动 net leverage (extra 社零 ÷ outlay)", summary["net_leverage"], "", 1.0, 2),
+        figure("gross_leverage", "拉动比 gross leverage (supported sales ÷ outlay)", summary["gross_leverage"],
+               "", 1.0, 2),
+        figure("household_benefit", "家庭获益 value received by households", summary["household_benefit"],
+               "万元", WAN, 1),
+    ]
+
+
+GROUP_LABELS = {"Q1": "收入最低20% Q1", "Q2": "Q2", "Q3": "Q3", "Q4": "Q4", "Q5": "收入最高20% Q5",
+                "rural": "农村 rural", "urban": "城镇 urban"}
+
+
+def benefit_rows(summary: dict[str, Any]) -> list[tuple[str, Figure, Figure]]:
+    """Who benefits: each household group's share of the value received and of the extra spending."""
+    rows = []
+    for group, label in GROUP_LABELS.items():
+        rows.append((label,
+                     figure(f"benefit_share-{group}", f"{label} benefit share",
+                            summary["benefit_share"].get(group), "%", 0.01, 1),
+                     figure(f"uplift_share-{group}", f"{label} uplift share",
+                            summary["uplift_share_by_household_group"].get(group), "%", 0.01, 1)))
+    return rows
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """A target of the plan against the run.
+
+    Attributes:
+        name: target identifier.
+        description: the plan's words.
+        indicator: what is measured.
+        target, policy, baseline: the target and the simulated value with and without policy (shown figures).
+        met, met_without_policy: whether the target is reached (None: not evaluable).
+        note: why a target is not evaluated, if it is not.
+    """
+
+    name: str
+    description: str
+    indicator: str
+    target: Figure | None
+    policy: Figure | None
+    baseline: Figure | None
+    met: bool | None
+    met_without_policy: bool | None
+    note: str | None = None
+
+
+def _indicator_unit(indicator: str) -> tuple[str, float, int]:
+    if indicator.endswith("_growth"):
+        return "%", 0.01, 2
+    if indicator.startswith("consumption_per_capita"):
+        return "元", 1.0, 0
+    return "亿元", YI, 4
+
+
+def target_rows(summary: dict[str, Any]) -> list[TargetRow]:
+    """Each target: the target, the simulated value with and without the policy, and whether it is met."""
+    rows = []
+    for name, t in summary.get("targets", {}).items():
+        if t["indicator"] == "out_of_scope":
+            rows.append(TargetRow(name, t.get("description") or "", t["indicator"], None, None, None, None, None,
+                                  t.get("out_of_scope_reason")))
+            continue
+        unit, divisor, decimals = _indicator_unit(t["indicator"])
+        rows.append(TargetRow(
+            name, t.get("description") or "", t["indicator"],
+            figure(f"target-{name}-target", "target", t.get("target"), unit, divisor, decimals),
+            figure(f"target-{name}-policy", "with policy", t.get("policy"), unit, divisor, decimals),
+            figure(f"target-{name}-baseline", "without policy", t.get("baseline"), unit, divisor, decimals),
+            t.get("met"), t.get("met_without_policy")))
+    return rows
+
+
+def tool_rows(summary: dict[str, Any]) -> list[tuple[str, str, Figure, Figure, str]]:
+    """Each tool: name, kind, outlay and budget (万元), and when its budget ran out."""
+    rows = []
+    for name, t in summary.get("tools", {}).items():
+        rows.append((name, KIND_LABELS_ZH.get(t["kind"], t["kind"]),
+                     figure(f"tool-{name}-outlay", "outlay", t["outlay"], "万元", WAN, 1),
+                     figure(f"tool-{name}-budget", "budget", t["budget"], "万元", WAN, 1),
+                     t.get("budget_exhausted_date") or "—"))
+    return rows
+
+
+def all_figures(summary: dict[str, Any]) -> dict[str, Figure]:
+    """Every figure the page shows, by key (the end-to-end test compares each one)."""
+    out = {f.key: f for f in headline_figures(summary)}
+    for _, benefit, uplift in benefit_rows(summary):
+        out[benefit.key] = benefit
+        out[uplift.key] = uplift
+    for row in target_rows(summary):
+        for f in (row.target, row.policy, row.baseline):
+            if f is not None:
+                out[f.key] = f
+    for _, _, outlay, budget, _ in tool_rows(summary):
+        out[outlay.key] = outlay
+        out[budget.key] = budget
+    return out
+
+
+def monthly_chart_png(result: DashboardResult) -> bytes | None:
+    """Monthly 社零 with and without the policy (亿元) above the monthly difference (万元), as a PNG.
+
+    Returns None when matplotlib cannot draw it. Drawn with matplotlib's object API (no pyplot
+    state), so it is safe in the run's background thread.
+    """
+    try:
+        from matplotlib.figure import Figure as MplFigure
+
+        from model.reporting.fonts import FontError, use_cjk_font
+
+        try:
+            use_cjk_font()
+            labels = ("有政策", "无政策", "社零（亿元）", "新增社零（万元）")
+        except FontError:
+            labels = ("with policy", "no policy", "retail sales (100m yuan)", "extra retail sales (10k yuan)")
+        monthly = result.monthly
+        x = [p.to_timestamp() for p in monthly.index]
+        fig = MplFigure(figsize=(7.5, 4.2), dpi=96)
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+        top.plot(x, monthly["retail_sales_baseline"] / YI, "--", color="0.3", label=labels[1])
+        top.plot(x, monthly["retail_sales_policy"] / YI, color="#c62828", label=labels[0])
+        top.set_ylabel(labels[2])
+        top.legend(frameon=False)
+        top.grid(alpha=0.3)
+        uplift = (monthly["retail_sales_policy"] - monthly["retail_sales_baseline"]) / WAN
+        bottom.bar(x, uplift, width=20, color=["#c62828" if v >= 0 else "#1565c0" for v in uplift])
+        bottom.axhline(0, color="0.3", linewidth=0.8)
+        bottom.set_ylabel(labels[3])
+        bottom.grid(alpha=0.3)
+        fig.autofmt_xdate()
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        return buffer.getvalue()
+    except Exception:  # noqa: BLE001 - a missing chart must not hide the numbers
+        return None
