@@ -4,8 +4,10 @@ Charts carry Chinese labels by default. Matplotlib's bundled DejaVu Sans has no
 Chinese glyphs, so ``use_cjk_font`` finds a CJK font installed on the machine
 (``setup.sh`` installs Debian's fonts-wqy-microhei, WenQuanYi Micro Hei) and
 makes it matplotlib's first sans-serif choice. ``missing_glyphs`` lists the
-characters of a text the chosen font cannot draw, so tests (and the report
-writer) can refuse a chart that would show empty boxes.
+characters of a text the chosen font cannot draw, and ``check_figure`` refuses a
+finished chart that would show empty boxes, naming the characters and the
+install command. English charts (``use_fonts("en")``) need no CJK font unless a
+label itself is Chinese.
 """
 
 from __future__ import annotations
@@ -69,6 +71,25 @@ def use_cjk_font() -> str:
     return name
 
 
+def use_fonts(lang: str) -> str | None:
+    """Fonts for charts in ``lang``: Chinese needs the CJK font; English uses it when installed.
+
+    Returns:
+        The CJK family name, or None (English on a machine without one).
+
+    Raises:
+        FontError: Chinese asked for and no CJK font is installed.
+    """
+    if lang == "zh":
+        return use_cjk_font()
+    try:
+        return use_cjk_font()
+    except FontError:
+        matplotlib.rcParams["font.family"] = "sans-serif"
+        matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans"]
+        return None
+
+
 @lru_cache(maxsize=4)
 def _codepoints(path: str) -> frozenset[int]:
     from fontTools.ttLib import TTCollection, TTFont
@@ -90,3 +111,24 @@ def missing_glyphs(text: str) -> set[str]:
     dejavu = font_manager.findfont("DejaVu Sans")
     covered |= _codepoints(dejavu)
     return {ch for ch in text if not ch.isspace() and ord(ch) not in covered}
+
+
+def check_figure(fig, name: str = "chart") -> None:
+    """Refuse a figure some of whose characters no installed font can draw.
+
+    Raises:
+        FontError: naming the characters, the text they are in, and how to install a font.
+    """
+    from matplotlib.text import Text
+
+    import warnings
+
+    with warnings.catch_warnings():
+        # matplotlib's own "Glyph ... missing" warning would only repeat the error raised below.
+        warnings.filterwarnings("ignore", message=".*[Gg]lyph.*missing")
+        fig.canvas.draw()  # tick labels exist only once drawn
+    for text in fig.findobj(Text):
+        missing = missing_glyphs(text.get_text()) if text.get_visible() else set()
+        if missing:
+            chars = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in sorted(missing))
+            raise FontError(f"{name}: no installed font can draw {chars} in {text.get_text()!r}; {INSTALL_HINT}")

@@ -1,0 +1,206 @@
+"""The comparison table: each column against its definition, payback and budget dates, tables, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from model.commands import CommandError
+from model.reporting.compare import (COLUMN_NOTES, COLUMN_NOTES_ZH, Design, budget_exhaustion, budget_runs_out_text,
+                                     check_targets, column_label, comparison_table, load_designs, paid_back_share,
+                                     parse_designs, run_designs, table_markdown, text_table)
+from model.runner import RunResult
+from model.scenario import load_scenario
+
+DESIGNS = ROOT / "scenarios" / "examples" / "small_city_designs.toml"
+
+
+def short_designs(tmp_path, *, target: bool = True, name: str = "designs.toml"):
+    """The example designs on a January-July horizon (vouchers in April-May, then two months of payback)."""
+    text = DESIGNS.read_text(encoding="utf-8")
+    text = text.replace('end_date = "2023-12-31"', 'end_date = "2023-07-31"', 1)
+    text = text.replace('period = "2023"', 'period = "2023-01-01..2023-07-31"')
+    if not target:
+        text = text[:text.index("[targets.")] + text[text.index("[variants."):]
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    path = short_designs(tmp_path_factory.mktemp("designs"))
+    loaded = load_designs([str(path), f"{path}#double_budget"])
+    designs = run_designs(loaded, scale=0.02, seed=3, replications=2, target=None, need_target=True)
+    return designs, comparison_table(designs, None, True)
+
+
+def fake_result(scenario, uplift_by_rep: list[list[float]], reps: list[dict] | None = None) -> RunResult:
+    """A RunResult holding only a whole-city daily uplift series per replication."""
+    rows = []
+    for r, path in enumerate(uplift_by_rep):
+        for day, value in enumerate(path):
+            rows.append({"date": pd.Timestamp("2023-01-01") + pd.Timedelta(days=day), "replication": r,
+                         "dimension": "total", "category": "all", "retail_sales_baseline": 100.0,
+                         "retail_sales_policy": 100.0 + value, "retail_sales_uplift": value})
+    return RunResult(scenario, {"replications": len(uplift_by_rep)}, reps or [], {"daily_retail": pd.DataFrame(rows)}, {})
+
+
+def test_each_column_follows_its_definition(compared):
+    designs, table = compared
+    for d, (_, row) in zip(designs, table.iterrows()):
+        reps = d.result.replications
+        outlay = np.mean([r["government_outlay"] for r in reps])
+        uplift = np.mean([r["retail_sales_uplift"] for r in reps])
+        baseline = np.mean([r["retail_sales_baseline"] for r in reps])
+        assert row.budget_total == sum(t.budget_yuan for t in d.scenario.tools.values())
+        assert row.outlay_total == pytest.approx(outlay)
+        assert row.outlay_city == pytest.approx(np.mean([r["government_outlay_by_level"]["city"] for r in reps]))
+        assert row.extra_growth_pp == pytest.approx(100 * uplift / baseline)
+        assert row["cost_per_0.1pp"] == pytest.approx(outlay * baseline / (uplift * 1000))
+        assert row.target == "retail_growth_2023"
+        met = [r["targets"]["retail_growth_2023"]["met_without_policy"] for r in reps]
+        assert row.target_probability_without_policy == pytest.approx(np.mean(met))
+        q12 = [r["benefit_share"]["Q1"] + r["benefit_share"]["Q2"] for r in reps]
+        assert row.benefit_poorest_40pct == pytest.approx(np.mean(q12))
+        assert 0 < row.benefit_poorest_40pct < 1 and 0 < row.benefit_rural < 1
+    # Twice the budget buys more extra sales on the same households and random numbers.
+    assert table.loc[1, "extra_retail_sales"] > table.loc[0, "extra_retail_sales"]
+    assert table.loc[1, "budget_total"] == 2 * table.loc[0, "budget_total"]
+
+
+def test_paid_back_share_uses_the_mean_cumulative_path():
+    scenario = load_scenario(DESIGNS)
+    # Replication 0 peaks at 20 and ends at 10 (half paid back); replication 1 peaks at 30 and ends at 0 (all).
+    # The mean path (0, 5, 25, 10, 5) peaks at 25 and ends at 5: 0.8, not the mean of the two shares (0.75).
+    result = fake_result(scenario, [[0, 10, 10, -5, -5], [0, 0, 30, -30, 0]])
+    assert paid_back_share(result) == pytest.approx(0.8)
+    assert paid_back_share(fake_result(scenario, [[0, 5, -10]])) == 1.0  # more than all of it: capped at 1
+    assert paid_back_share(fake_result(scenario, [[0, -1, -2]])) is None  # never rose: nothing to pay back
+    assert paid_back_share(fake_result(scenario, [[0, 3, 3]])) == 0.0
+
+
+def test_budget_dates_are_median_and_range_over_replications():
+    scenario = load_scenario(DESIGNS)
+    tool = next(iter(scenario.tools))
+    dates = ["2023-04-20", None, "2023-04-10", "2023-04-12"]
+    reps = [{"tools": {tool: {"budget_exhausted_date": d, "outlay": 1.0}}} for d in dates]
+    design = Design("x", scenario, fake_result(scenario, [[0.0]], reps))
+    e = budget_exhaustion(design)[tool]
+    assert (e["ran_out"], e["replications"]) == (3, 4)
+    assert (e["earliest"], e["median"], e["latest"]) == ("2023-04-10", "2023-04-12", "2023-04-20")
+    assert budget_runs_out_text(design) == f"{tool}: 2023-04-12 (2023-04-10–2023-04-20) (3/4)"
+    lasted = Design("y", scenario, fake_result(scenario, [[0.0]], [{"tools": {tool: {"budget_exhausted_date": None}}}]))
+    assert budget_runs_out_text(lasted) == ""
+
+
+def test_a_budget_that_runs_out_is_dated(tmp_path):
+    # The example city's car subsidy is paid first come, first served until its pool is empty.
+    example = ROOT / "scenarios" / "examples" / "small_city.toml"
+    smaller = tmp_path / "smaller_car_pool.toml"
+    smaller.write_text(example.read_text(encoding="utf-8").replace(
+        'budget_yuan = { value = 3000000, assumption = "synthetic" }',
+        'budget_yuan = { value = 1500000, assumption = "synthetic" }'), encoding="utf-8")
+    loaded = load_designs([str(example), str(smaller)])
+    designs = run_designs(loaded, scale=0.02, seed=0, replications=1, target=None, need_target=False)
+    table = comparison_table(designs, None, False)
+    dates = []
+    for d, text in zip(designs, table["budget_runs_out"]):
+        date = d.result.replications[0]["tools"]["car_subsidy"]["budget_exhausted_date"]
+        assert date is not None and dt.date(2023, 5, 1) <= dt.date.fromisoformat(date) <= dt.date(2023, 7, 31)
+        assert f"car_subsidy: {date} (1/1)" in text
+        dates.append(date)
+    assert dates[1] < dates[0]  # half the pool runs out sooner
+    assert "target_probability" not in table
+
+
+def test_markdown_and_terminal_tables_define_every_column(compared):
+    designs, table = compared
+    for lang, notes in (("zh", COLUMN_NOTES_ZH), ("en", COLUMN_NOTES)):
+        md = table_markdown(table, lang)
+        for key in ("outlay_total", "extra_retail_sales", "cost_per_0.1pp", "paid_back_share", "budget_runs_out"):
+            assert column_label(key, lang) in md and notes[key] in md and f"`{key}`" in md
+        assert notes["outlay_*"] in md
+        # Money in 万元: the mean outlay and the uplift interval as printed.
+        row = table.iloc[0]
+        assert f"{row.outlay_total / 1e4:,.1f}" in md
+        assert f"({row.extra_retail_sales_p05 / 1e4:,.1f}–{row.extra_retail_sales_p95 / 1e4:,.1f})" in md
+        header = [line for line in md.splitlines() if line.startswith("| ")][0]
+        assert header.count("|") == len([line for line in md.splitlines() if line.startswith("- **")]) + 1
+    zh = text_table(table, "zh")
+    assert all(d.label in zh.splitlines()[0] for d in designs)
+    assert "财政支出合计（万元）" in zh and "提前消费期内回落比例" in zh
+    # Columns line up in display width (a Chinese character takes two columns).
+    first_cells = [re.search(r"\S\s{2,}(\S)", line) for line in zh.splitlines()[2:]]
+    import unicodedata
+
+    starts = {sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line[:m.start(1)])
+              for line, m in zip(zh.splitlines()[2:], first_cells) if m}
+    assert len(starts) == 1
+
+
+def test_design_names_and_duplicates(tmp_path):
+    assert parse_designs([str(DESIGNS)]) == [(str(DESIGNS), None), (str(DESIGNS), "no_threshold"),
+                                             (str(DESIGNS), "double_budget"), (str(DESIGNS), "catering_only")]
+    with pytest.raises(CommandError, match="named twice"):
+        parse_designs([str(DESIGNS), f"{DESIGNS}#no_threshold", f"{DESIGNS}#no_threshold"])
+    with pytest.raises(CommandError, match="two or more"):
+        parse_designs([str(ROOT / "scenarios" / "examples" / "small_city.toml")])
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    for folder in (a, b):
+        (folder / "plan.toml").write_text(DESIGNS.read_text(encoding="utf-8"), encoding="utf-8")
+    labels = [label for label, _ in load_designs([str(a / "plan.toml"), str(b / "plan.toml")])]
+    assert len(set(labels)) == 2
+
+
+def test_targets_are_checked_before_anything_runs(tmp_path):
+    path = short_designs(tmp_path)
+    loaded = load_designs([str(path), f"{path}#no_threshold"])
+    assert check_targets(loaded, None) == "retail_growth_2023"
+    with pytest.raises(CommandError, match="has no target 'missing'.*--no-target"):
+        check_targets(loaded, "missing")
+    other = tmp_path / "other_target.toml"
+    other.write_text(path.read_text(encoding="utf-8").replace("[targets.retail_growth_2023]", "[targets.growth_b]"),
+                     encoding="utf-8")
+    mixed = load_designs([str(path), str(other)])
+    with pytest.raises(CommandError, match="targets differ.*--target"):
+        check_targets(mixed, None)
+
+
+def _cli(*args, timeout=300):
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_cli_no_target_needs_the_option_and_bad_folders_lose_nothing(tmp_path):
+    plain = short_designs(tmp_path, target=False, name="no_target.toml")
+    proc = _cli("compare", plain, "--scale", "0.01", "--replications", "1", "--quiet", "--out", tmp_path / "a")
+    assert proc.returncode == 2 and "no_target.toml" in proc.stderr and "--no-target" in proc.stderr
+    assert not (tmp_path / "a").exists()
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "earlier.md").write_text("keep me", encoding="utf-8")
+    proc = _cli("compare", plain, "--no-target", "--quiet", "--out", busy)
+    assert proc.returncode == 2 and "not empty" in proc.stderr
+    assert [p.name for p in busy.iterdir()] == ["earlier.md"] and (busy / "earlier.md").read_text() == "keep me"
+    proc = _cli("compare", f"{plain}#nonexistent", f"{plain}#no_threshold", "--no-target", "--quiet",
+                "--out", tmp_path / "b")
+    assert proc.returncode == 2 and "variants.nonexistent" in proc.stderr
+    out = tmp_path / "ok"
+    proc = _cli("compare", plain, "--no-target", "--scale", "0.01", "--replications", "1", "--quiet", "--lang", "en",
+                "--formats", "png", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(out / "comparison.csv")
+    assert "target_probability" not in table and list(table["design"])[:2] == ["no_target", "no_threshold"]
+    assert sorted(p.suffix for p in (out / "charts").iterdir()) == [".csv"] * 6 + [".png"] * 6
+    assert "Outlay, total (10,000 yuan)" in proc.stdout
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
