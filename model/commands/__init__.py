@@ -31,6 +31,20 @@ def positive_fraction(text: str) -> float:
     return value
 
 
+def positive_number(what: str):
+    """argparse type factory: a number above 0, described as ``what`` in errors (e.g. "seconds", "an amount in yuan")."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+        return value
+    parse.__name__ = f"positive {what}"
+    return parse
+
+
 def positive_int(text: str) -> int:
     """argparse type: a whole number of at least 1."""
     try:

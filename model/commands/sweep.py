@@ -19,17 +19,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from model.commands import CommandError, positive_int
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
+from model.commands import CommandError, positive_int, positive_number
 
 
 def _number(value) -> str:
@@ -131,7 +121,7 @@ def register(sub) -> None:
                                                                "and compare its outputs")
     p.add_argument("--analyse", "--analyze", action="store_true", help="compute sensitivity indices when done "
                                                                        "(sobol and morris designs)")
-    p.add_argument("--connect-timeout", type=_positive_seconds, default=10.0,
+    p.add_argument("--connect-timeout", type=positive_number("seconds"), default=10.0,
                    help="seconds to wait for the Dask scheduler and its workers (default 10)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=command_sweep)

@@ -11,7 +11,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from model.commands import PROJECT_ROOT, CommandError, positive_fraction, positive_int
+from model.commands import PROJECT_ROOT, CommandError, positive_fraction, positive_int, positive_number
 
 
 def probability_arg(text: str) -> float:
@@ -23,17 +23,6 @@ def probability_arg(text: str) -> float:
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"must be in (0, 1] (a probability of 0 is met by any budget, "
                                          f"one above 1 by none), got {text}")
-    return value
-
-
-def positive_yuan(text: str) -> float:
-    """argparse type: a positive amount of yuan (accepts 5e6 or 5000000)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an amount in yuan, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
     return value
 
 
@@ -78,7 +67,7 @@ def register(sub) -> None:
     p.add_argument("--variant", help="run this [variants.NAME] of the scenario file")
     p.add_argument("--probability", type=probability_arg, default=0.9,
                    help="required probability of meeting the target across replications (default 0.9)")
-    p.add_argument("--max-budget", type=positive_yuan, default=None,
+    p.add_argument("--max-budget", type=positive_number("an amount in yuan"), default=None,
                    help="largest budget searched, yuan (default ten times the plan's budget for the tool)")
     p.add_argument("--grid-steps", type=positive_int, default=20,
                    help="budgets from 0 to the bound in this many equal steps; the answer is exact to one step (default 20)")
