@@ -73,6 +73,7 @@ def test_charts_carry_the_expected_series(compared):
     assert any("市级" in k for k in levels) and any("县级" in k for k in levels)
     for fig in charts.values():
         assert "模型版本" in figure_text(fig)
+    plt.close("all")
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -85,6 +86,7 @@ def test_no_glyph_is_missing(compared, lang, tmp_path):
         for name, fig in charts.items():
             fig.savefig(tmp_path / f"{name}.png")
             assert missing_glyphs(figure_text(fig)) == set(), name
+    plt.close("all")
 
 
 def test_missing_glyph_check_can_fail():
