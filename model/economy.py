@@ -32,7 +32,8 @@ import numpy as np
 from model.accounting import DailyBooks, check_accounts
 from model.calendar import dates_between, seasonality
 from model.government import GovernmentFund
-from model.households import HouseholdPopulation, generate_households, weibull_mean
+from model.households import (HouseholdPopulation, appliances_replaced_per_year, expected_cars_bought_per_year,
+                              generate_households)
 from model.merchants import CarDealer, SALES_PARETO_INDEX, car_dealer_count, generate_merchants
 from model.rng import RandomStreams
 from model.rules.durables import DurableMarket
@@ -136,13 +137,9 @@ class CityEconomy(mesa.Model):
         p = self.params
         hh = self.households
         own = np.where(hh.urban, city.car_owners_per_100_households["urban"], city.car_owners_per_100_households["rural"]) / 100.0
-        car_life = weibull_mean(p.car_weibull_shape, p.car_weibull_scale_years)
-        first = np.minimum(p.car_first_purchase_hazard_per_year * (
-            hh.income_month_yuan / p.car_first_purchase_reference_income_yuan_month) ** p.car_first_purchase_income_elasticity, 1.0)
-        cars_per_year = float(np.sum(own / car_life + (1 - own) * first)) * hh.weight
+        cars_per_year = float(np.sum(expected_cars_bought_per_year(own, hh.income_month_yuan, p))) * hh.weight
         out[SECTOR_INDEX["cars"]] += cars_per_year * p.car_price_yuan / 365.0
-        app_life = weibull_mean(p.appliance_weibull_shape, p.appliance_weibull_scale_years)
-        out[SECTOR_INDEX["appliances"]] += city.households * p.appliance_items_per_household / app_life * p.appliance_price_yuan / 365.0
+        out[SECTOR_INDEX["appliances"]] += city.households * appliances_replaced_per_year(p) * p.appliance_price_yuan / 365.0
         v = city.visitors
         if v is not None:
             for sector in ("catering", "daily_goods"):

@@ -44,6 +44,28 @@ def weibull_mean(shape: float, scale: float) -> float:
     return float(scale * gamma(1.0 + 1.0 / shape))
 
 
+def first_car_hazard_per_year(income_month_yuan: np.ndarray, params: BehaviourParameters) -> np.ndarray:
+    """Annual probability that a household without a car buys its first one, rising with its income
+    relative to the national median (capped at 1)."""
+    return np.minimum(params.car_first_purchase_hazard_per_year
+                      * (income_month_yuan / params.car_first_purchase_reference_income_yuan_month)
+                      ** params.car_first_purchase_income_elasticity, 1.0)
+
+
+def expected_cars_bought_per_year(owns_car_probability: np.ndarray | float, income_month_yuan: np.ndarray,
+                                  params: BehaviourParameters) -> np.ndarray:
+    """Steady-state cars a household buys per year: owners replace at one over the mean car life,
+    others buy a first car at the first-purchase hazard."""
+    car_life = weibull_mean(params.car_weibull_shape, params.car_weibull_scale_years)
+    return owns_car_probability / car_life + (1 - owns_car_probability) * first_car_hazard_per_year(income_month_yuan, params)
+
+
+def appliances_replaced_per_year(params: BehaviourParameters) -> float:
+    """Steady-state major appliances a household replaces per year."""
+    return params.appliance_items_per_household / weibull_mean(params.appliance_weibull_shape,
+                                                               params.appliance_weibull_scale_years)
+
+
 def sample_stationary_ages(rng: np.random.Generator, n: int, shape: float, scale: float, max_age: float) -> np.ndarray:
     """Ages (years) of items in a fleet replaced on failure, drawn from the renewal process's stationary law.
 
@@ -207,17 +229,13 @@ def generate_households(city: City, params: BehaviourParameters, scale: float,
     # every household keeps positive flow spending.
     retail_month = consumption_month * city.household_retail_share
     flow_fraction = np.ones(n)
-    car_mean_life = weibull_mean(params.car_weibull_shape, params.car_weibull_scale_years)
-    app_mean_life = weibull_mean(params.appliance_weibull_shape, params.appliance_weibull_scale_years)
+    appliances_per_year = appliances_replaced_per_year(params)
     for group, mask in (("urban", urban), ("rural", ~urban)):
         if not mask.any():
             continue
         own = city.car_owners_per_100_households[group] / 100.0
-        first = params.car_first_purchase_hazard_per_year * float(np.mean(np.minimum(
-            (income_month[mask] / params.car_first_purchase_reference_income_yuan_month)
-            ** params.car_first_purchase_income_elasticity, 1.0 / max(params.car_first_purchase_hazard_per_year, 1e-9))))
-        cars_per_year = own / car_mean_life + (1 - own) * first
-        durable_month = (cars_per_year * params.car_price_yuan + items / app_mean_life * params.appliance_price_yuan) / 12.0
+        cars_per_year = float(np.mean(expected_cars_bought_per_year(own, income_month[mask], params)))
+        durable_month = (cars_per_year * params.car_price_yuan + appliances_per_year * params.appliance_price_yuan) / 12.0
         frac = 1.0 - durable_month / max(retail_month[mask].mean(), 1e-9)
         flow_fraction[mask] = max(frac, 0.3)
     flow_total_day = retail_month * flow_fraction * 12.0 / 365.0

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.households import windfall_mpc
+from model.households import first_car_hazard_per_year, windfall_mpc
 from model.scenario import ApplianceTradeInTool, CarSubsidyTool
 from model.sectors import SECTOR_INDEX
 
@@ -129,10 +129,7 @@ class DurableMarket:
         if kind == "cars":
             self.purchase_day = hh.car_purchase_day.reshape(-1, 1)  # views: updates land in the households
             self.owns = hh.owns_car.reshape(-1, 1)
-            self.first_hazard = np.minimum(
-                p.car_first_purchase_hazard_per_year
-                * (hh.income_month_yuan / p.car_first_purchase_reference_income_yuan_month)
-                ** p.car_first_purchase_income_elasticity, 1.0)
+            self.first_hazard = first_car_hazard_per_year(hh.income_month_yuan, p)
         else:
             self.purchase_day = hh.appliance_purchase_day
             self.owns = None
