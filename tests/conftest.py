@@ -14,6 +14,16 @@ sys.path.insert(0, str(ROOT))
 from model.scenario import scenario_from_dict  # noqa: E402
 
 EXAMPLE = ROOT / "scenarios" / "examples" / "small_city.toml"
+DESIGNS = ROOT / "scenarios" / "examples" / "small_city_designs.toml"
+
+
+def designs_until(folder: Path, end_date: str) -> Path:
+    """A copy of the example designs file whose horizon and target period end on ``end_date`` (shorter tests)."""
+    text = DESIGNS.read_text(encoding="utf-8").replace('end_date = "2023-12-31"', f'end_date = "{end_date}"', 1)
+    text = text.replace('period = "2023"', f'period = "2023-01-01..{end_date}"')
+    path = folder / "designs.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def small_city(households: float = 20000, start: str = "2023-01-01", end: str = "2023-06-30",

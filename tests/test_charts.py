@@ -10,20 +10,16 @@ import pytest
 
 from matplotlib.container import BarContainer
 
-from conftest import ROOT
+from conftest import designs_until
 from model.reporting import fonts
 from model.reporting.charts import CHARTS, LABELS, all_charts, chart_data_frame, figure_text
 from model.reporting.compare import load_designs, run_designs
 
-DESIGNS = ROOT / "scenarios" / "examples" / "small_city_designs.toml"
 
 
 @pytest.fixture(scope="module")
 def designs(tmp_path_factory):
-    text = DESIGNS.read_text(encoding="utf-8").replace('end_date = "2023-12-31"', 'end_date = "2023-08-31"', 1)
-    text = text.replace('period = "2023"', 'period = "2023-01-01..2023-08-31"')
-    path = tmp_path_factory.mktemp("charts") / "designs.toml"
-    path.write_text(text, encoding="utf-8")
+    path = designs_until(tmp_path_factory.mktemp("charts"), "2023-08-31")
     loaded = load_designs([str(path), f"{path}#no_threshold"])
     yield run_designs(loaded, scale=0.02, seed=2, replications=3, target=None, need_target=True)
     plt.close("all")

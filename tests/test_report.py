@@ -11,21 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from conftest import designs_until
 from model.commands import CommandError
 from model.reporting import report as writer
 from model.reporting.charts import all_charts
 from model.reporting.compare import COLUMN_NOTES, COLUMN_NOTES_ZH, comparison_table, load_designs, run_designs
 
-DESIGNS = ROOT / "scenarios" / "examples" / "small_city_designs.toml"
 
 
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory):
-    text = DESIGNS.read_text(encoding="utf-8").replace('end_date = "2023-12-31"', 'end_date = "2023-07-31"', 1)
-    text = text.replace('period = "2023"', 'period = "2023-01-01..2023-07-31"')
-    path = tmp_path_factory.mktemp("report") / "designs.toml"
-    path.write_text(text, encoding="utf-8")
+    path = designs_until(tmp_path_factory.mktemp("report"), "2023-07-31")
     specs = [str(path), f"{path}#catering_only"]
     loaded = load_designs(specs)
     designs = run_designs(loaded, scale=0.02, seed=0, replications=2, target=None, need_target=True,

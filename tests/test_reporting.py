@@ -11,14 +11,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import DESIGNS, ROOT
 from model.commands import CommandError
 from model.reporting.charts import all_charts, figure_text
 from model.reporting.compare import comparison_table, load_designs, run_designs
 from model.reporting.fonts import missing_glyphs
 from model.reporting.report import assumptions_and_sources, write_comparison, write_report
 
-DESIGNS = ROOT / "scenarios" / "examples" / "small_city_designs.toml"
 OTHER_CITY = ROOT / "scenarios" / "pingliang.toml"
 
 
