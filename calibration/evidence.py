@@ -31,7 +31,7 @@ import numpy as np
 
 from model.rng import RandomStreams
 from model.runner import PairResult, simulate_replication
-from model.scenario import CarSubsidyTool, Scenario, ScenarioError, VoucherTool, scenario_from_dict
+from model.scenario import Scenario, ScenarioError, scenario_from_dict
 from model.sectors import SECTOR_INDEX, SECTORS
 
 EVIDENCE_FILE = Path(__file__).resolve().parent / "evidence.toml"
@@ -203,9 +203,9 @@ def _day(scenario: Scenario, date: dt.date) -> int:
 
 def voucher_window(scenario: Scenario) -> tuple[int, int]:
     """Day indices [first, last] from the first release to the last day a voucher could still be used."""
-    tools = [t for t in scenario.tools.values() if isinstance(t, VoucherTool)]
+    tools = [t for t in scenario.tools.values() if t.household_vouchers]
     first = min(_day(scenario, t.start) for t in tools)
-    last = max(_day(scenario, t.end) + t.validity_days - 1 for t in tools)
+    last = max(_day(scenario, t.last_effect_date) for t in tools)
     return first, min(last, scenario.days - 1)
 
 
@@ -216,7 +216,7 @@ def measure_replication(study: Study, scenario: Scenario, pair: PairResult) -> d
     uplift = uplift_by_day_sector.sum(axis=1)
     out: dict[str, float] = {}
     nan = float("nan")
-    vouchers = {n: t for n, t in scenario.tools.items() if isinstance(t, VoucherTool)}
+    vouchers = {n: t for n, t in scenario.tools.items() if t.household_vouchers}
     if vouchers:
         first, last = voucher_window(scenario)
         paid = sum(pol.funds[n].paid_yuan for n in vouchers)
@@ -235,7 +235,7 @@ def measure_replication(study: Study, scenario: Scenario, pair: PairResult) -> d
         out["share_spent_3_months_nondurables"] = (
             float(uplift_by_day_sector[first:window_end][:, NON_DURABLE_IDX].sum()) / handed_out if handed_out > 0 else nan)
         out["share_spent_3_months_total"] = float(uplift[first:window_end].sum()) / handed_out if handed_out > 0 else nan
-    cars = [t for t in scenario.tools.values() if isinstance(t, CarSubsidyTool)]
+    cars = [t for t in scenario.tools.values() if "cars" in t.subsidised_durables]
     if cars:
         a = min(_day(scenario, t.start) for t in cars)
         b = max(_day(scenario, t.end) for t in cars) + 1

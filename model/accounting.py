@@ -8,7 +8,8 @@ breakdowns can be checked against it. ``check_accounts`` raises
 
 * outlay never exceeds the budget of any pool, at any funding level;
 * outlay equals the payments made to merchants and households;
-* vouchers issued = redeemed + expired + outstanding, for every tool;
+* each tool kind's own identities (``ToolEffect.account_problems``), e.g. vouchers
+  issued = redeemed + expired + outstanding;
 * no household's savings are negative;
 * breakdown sums equal totals.
 """
@@ -164,18 +165,8 @@ def check_accounts(model) -> None:
             problems.append(f"tool {fund.tool_name}: outlay {fund.paid_yuan:,.2f} differs from payments {payments:,.2f}")
         if not _close(fund.daily_outlay.sum(), fund.paid_yuan, fund.budget_yuan):
             problems.append(f"tool {fund.tool_name}: daily outlay sums to {fund.daily_outlay.sum():,.2f}, not {fund.paid_yuan:,.2f}")
-    for name, programme in model.voucher_programmes.items():
-        issued, redeemed, expired, outstanding = programme.status_counts()
-        if issued != redeemed + expired + outstanding:
-            problems.append(f"tool {name}: vouchers issued {issued} != redeemed {redeemed} + expired {expired} + outstanding {outstanding}")
-        counts = model.books.voucher_counts(name)
-        w = model.households.weight
-        if not _close(counts.issued.sum(), issued * w, issued * w):
-            problems.append(f"tool {name}: daily issued sums to {counts.issued.sum():,.1f}, not {issued * w:,.1f}")
-        if not _close(counts.redeemed.sum(), redeemed * w, issued * w):
-            problems.append(f"tool {name}: daily redeemed sums to {counts.redeemed.sum():,.1f}, not {redeemed * w:,.1f}")
-        if not _close(counts.outstanding[-1], outstanding * w, issued * w):
-            problems.append(f"tool {name}: outstanding at the end {counts.outstanding[-1]:,.1f}, not {outstanding * w:,.1f}")
+    for effect in model.tool_effects.values():
+        problems.extend(effect.account_problems())
     lowest = float(model.households.savings_yuan.min()) if model.households.n else 0.0
     if lowest < -1e-6:
         problems.append(f"a household's savings went negative ({lowest:,.2f} yuan)")

@@ -4,19 +4,25 @@
 car dealers and government funds (Mesa agents), and applies the economic rules
 in a fixed daily order:
 
-1. vouchers released today are claimed (``rules/vouchers.py``);
+1. tools act before spending: vouchers released today are claimed
+   (``ToolEffect.before_spending``, e.g. ``tools/voucher.py``);
 2. households' flow spending is drawn per reporting cell (``rules/spending.py``),
    plus spending scheduled by earlier windfalls and pull-forwards;
 3. merchants decide whether to open late and night spending is realised
    (``rules/night_economy.py``);
 4. flow sales are booked by cell, sector, channel and merchant size;
-5. voucher holders transact, top up or let vouchers wait (``rules/vouchers.py``);
+5. tools act on the day's spending: voucher holders transact, top up or let
+   vouchers wait (``ToolEffect.after_flow_spending``);
 6. households decide to replace cars and appliances and buy them, with subsidies
    (``rules/durables.py``);
 7. visitors arrive and spend (``rules/visitors.py``);
 8. firms and institutions buy their share of 社零;
-9. savings grow on the first day of each month, vouchers expire, and dealers
-   are rewarded when a car programme ends.
+9. savings grow on the first day of each month; tools close the day: vouchers
+   expire, dealers are rewarded when a car programme ends (``ToolEffect.end_of_day``).
+
+Policy tools are found by the registry in ``model/tools/``: each tool switched on
+gets a budget pool (``GovernmentFund``) and a ``ToolEffect``; the rules of steps 3,
+6 and 7 ask every tool for what it offers them.
 
 A run with tools switched off uses the same random streams (``rng.py``), so it
 is the policy run's counterfactual.
@@ -36,12 +42,12 @@ from model.households import (HouseholdPopulation, appliances_replaced_per_year,
                               generate_households)
 from model.merchants import CarDealer, SALES_PARETO_INDEX, car_dealer_count, generate_merchants
 from model.rng import RandomStreams
+from model import tools as tool_kinds
 from model.rules.durables import DurableMarket
 from model.rules.night_economy import NightEconomy
 from model.rules.spending import DeferredSpending, FlowSpending
 from model.rules.visitors import VisitorFlow
-from model.rules.vouchers import VoucherProgramme
-from model.scenario import CarSubsidyTool, Scenario, VoucherTool
+from model.scenario import Scenario
 from model.sectors import FLOW_SECTORS, SECTOR_INDEX, SECTORS
 
 FLOW_IDX = [SECTOR_INDEX[s] for s in FLOW_SECTORS]
@@ -61,8 +67,8 @@ class CityEconomy(mesa.Model):
         households: household columns (this run's own copy of savings and durables).
         merchants: shop and restaurant columns.
         car_dealers: CarDealer agents.
-        funds: GovernmentFund agents by tool name (tools switched on only).
-        voucher_programmes: VoucherProgramme rules by tool name.
+        funds: budget pools by tool name (tools switched on only).
+        tool_effects: what each tool switched on does, by tool name (``model/tools/``), in file order.
         books: the run's daily records.
         day: index of the next day to simulate.
     """
@@ -97,12 +103,12 @@ class CityEconomy(mesa.Model):
         self.active_tools = {n: t for n, t in scenario.tools.items() if active_tools is None or n in active_tools}
         self.funds = {n: GovernmentFund(self, n, t.budget_yuan, t.funding_shares, self.days)
                       for n, t in self.active_tools.items()}
-        self.voucher_programmes = {n: VoucherProgramme(t, self) for n, t in self.active_tools.items()
-                                   if isinstance(t, VoucherTool)}
-        self.car_market = DurableMarket(self, "cars", scenario.tools, self.active_tools)
-        self.appliance_market = DurableMarket(self, "appliances", scenario.tools, self.active_tools)
-        self.night = NightEconomy(self, self.active_tools)
-        self.visitor_flow = VisitorFlow(self, self.active_tools)
+        registry = tool_kinds.kinds()
+        self.tool_effects = {n: registry[t.kind].effect(t, self) for n, t in self.active_tools.items()}
+        self.car_market = DurableMarket(self, "cars", scenario.tools)
+        self.appliance_market = DurableMarket(self, "appliances", scenario.tools)
+        self.night = NightEconomy(self)
+        self.visitor_flow = VisitorFlow(self)
 
         self.seasonality = seasonality(scenario.start, scenario.end)
         self.demand_condition, self.durable_condition, self.visitor_condition = self._conditions()
@@ -181,8 +187,8 @@ class CityEconomy(mesa.Model):
         multipliers = self.seasonality[d] * self.demand_condition[d] * self.income_index[d] * shock[: len(SECTORS)]
         flow_mult = multipliers[FLOW_IDX]
 
-        for name, programme in self.voucher_programmes.items():
-            programme.release(d, self.streams.get(f"voucher-claims:{name}", d))
+        for effect in self.tool_effects.values():
+            effect.before_spending(d)
 
         flows = self.flow.draw(flow_mult, self.streams.get("spending", d))
         flows = np.maximum(flows + self.deferred.today(d), 0.0)
@@ -192,8 +198,8 @@ class CityEconomy(mesa.Model):
         above[SECTOR_INDEX["night_market"]] = self.night.above_quota_share_tonight
         self.books.book_flows(d, flows, online, above, FLOW_IDX)
 
-        for name, programme in self.voucher_programmes.items():
-            programme.redeem_planned_and_topped_up(d, flow_mult, self.streams.get(f"voucher:{name}", d))
+        for effect in self.tool_effects.values():
+            effect.after_flow_spending(d, flow_mult)
 
         car_mult = self.seasonality[d, SECTOR_INDEX["cars"]] * self.durable_condition[d, SECTOR_INDEX["cars"]]
         self.car_market.step(d, car_mult, self.streams.get("cars", d))
@@ -212,23 +218,11 @@ class CityEconomy(mesa.Model):
         if date.day == 1 and d > 0:
             self.households.savings_yuan += self.savings_inflow_month * self.income_index[d]
 
-        for programme in self.voucher_programmes.values():
-            programme.expire(d)
-        self._reward_dealers(d)
+        for effect in self.tool_effects.values():
+            effect.end_of_day(d)
         self.day += 1
         if self.day >= self.days:
             self.running = False
-
-    def _reward_dealers(self, d: int) -> None:
-        """On a car programme's last day, pay its top-N dealers by subsidised sales."""
-        date = self.dates[d]
-        for name, tool in self.active_tools.items():
-            if isinstance(tool, CarSubsidyTool) and tool.dealer_top_n > 0 and date == tool.end:
-                ranked = sorted(self.car_dealers, key=lambda dl: dl.subsidised_cars_sold.get(name, 0.0), reverse=True)
-                for dealer in ranked[: tool.dealer_top_n]:
-                    if dealer.subsidised_cars_sold.get(name, 0.0) <= 0:
-                        break
-                    dealer.rewards_yuan += self.funds[name].pay(tool.dealer_reward_yuan, "merchant", d)
 
     def run(self, progress=None) -> "CityEconomy":
         """Step through the horizon, then check the accounts.

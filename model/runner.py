@@ -177,15 +177,14 @@ def replication_summary(pair: PairResult) -> dict[str, Any]:
             entry["uplift"] = tool_uplift
             entry["net_leverage"] = tool_uplift / alone_outlay if alone_outlay > 0 else None
             entry["outlay_when_alone"] = alone_outlay
-        if name in pol.voucher_programmes or name in pol.books.vouchers:
+        if name in pol.books.vouchers:
             c = pol.books.vouchers[name]
             entry["vouchers"] = {
                 "issued": float(c.issued.sum()), "redeemed": float(c.redeemed.sum()),
                 "expired": float(c.expired.sum()), "outstanding": float(c.outstanding[-1]),
                 "redemption_rate": float(c.redeemed.sum() / c.issued.sum()) if c.issued.sum() > 0 else None,
             }
-            if name in pol.voucher_programmes:
-                entry["vouchers"]["merchants_joined"] = pol.voucher_programmes[name].merchants_joined
+        pol.tool_effects[name].summary(entry)
         tools[name] = entry
 
     hh = pol.households

@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model import tools as tool_kinds
 from model.parameters import BehaviourParameters, national_defaults
-from model.sectors import FLOW_SECTORS, FUNDING_LEVELS, NON_RETAIL, SECTORS
+from model.sectors import FLOW_SECTORS, NON_RETAIL, SECTORS
+from model.tools.base import Tool, ToolContext
 
 
 class ScenarioError(ValueError):
@@ -138,152 +140,6 @@ class Condition:
 
 
 @dataclass(frozen=True)
-class Tool:
-    """What every policy tool has: dates, a budget and who funds it.
-
-    Attributes:
-        name: identifier (the table name in the file).
-        kind: voucher, car_subsidy, appliance_trade_in, night_market or tourism_voucher.
-        start: first day the tool acts.
-        end: last day the tool acts.
-        budget_yuan: the pool's total (yuan).
-        funding_shares: share of the budget from each funding level (sums to 1).
-    """
-
-    name: str
-    kind: str
-    start: dt.date
-    end: dt.date
-    budget_yuan: float
-    funding_shares: dict[str, float]
-
-
-@dataclass(frozen=True)
-class VoucherRelease:
-    """A batch of vouchers released on a date."""
-
-    date: dt.date
-    quantity: int
-
-
-@dataclass(frozen=True)
-class VoucherTool(Tool):
-    """Consumer vouchers (消费券): spend ``threshold_yuan``, get ``face_value_yuan`` off (满减).
-
-    Attributes:
-        sectors: sectors where the voucher can be redeemed.
-        face_value_yuan: discount per voucher.
-        threshold_yuan: minimum spending in one transaction (0: no threshold).
-        quantity: vouchers in all (budget / face value when not given).
-        releases: dated batches.
-        allocation: first_come, lottery or allocated.
-        eligibility: all, urban, rural, low_income (bottom two income quintiles) or elderly.
-        districts: districts whose households may claim (all when empty).
-        channel: app (needs digital access) or paper.
-        usable_online: whether online purchases can use it.
-        validity_days: days from claim to expiry.
-        merchant_cofunding_share: extra discount merchants add per yuan of face value (企业让利).
-        participating_merchants: number of merchants accepting it (by opt-in when not given).
-    """
-
-    sectors: tuple[str, ...] = ()
-    face_value_yuan: float = 0.0
-    threshold_yuan: float = 0.0
-    quantity: int = 0
-    releases: tuple[VoucherRelease, ...] = ()
-    allocation: str = "first_come"
-    eligibility: str = "all"
-    districts: tuple[str, ...] = ()
-    channel: str = "app"
-    usable_online: bool = True
-    validity_days: int = 7
-    merchant_cofunding_share: float = 0.0
-    participating_merchants: int | None = None
-
-
-@dataclass(frozen=True)
-class CarSubsidyTool(Tool):
-    """Car-purchase subsidy paid first come, first served until the pool is empty.
-
-    Attributes:
-        subsidy_per_car_yuan: fixed amount per eligible car.
-        subsidy_rate: share of the price paid (added to the fixed amount).
-        max_subsidy_per_car_yuan: cap per car (no cap when 0).
-        eligible_share_of_purchases: share of purchases that qualify (e.g. the NEV share when new-energy only).
-        requires_scrappage: only buyers who scrap a car at least ``scrappage_min_age_years`` old.
-        scrappage_min_age_years: minimum age of the scrapped car.
-        first_purchase_eligible: whether households without a car qualify.
-        dealer_top_n: number of dealers rewarded for subsidised sales at the end.
-        dealer_reward_yuan: reward per top dealer.
-    """
-
-    subsidy_per_car_yuan: float = 0.0
-    subsidy_rate: float = 0.0
-    max_subsidy_per_car_yuan: float = 0.0
-    eligible_share_of_purchases: float = 1.0
-    requires_scrappage: bool = False
-    scrappage_min_age_years: float = 0.0
-    first_purchase_eligible: bool = True
-    dealer_top_n: int = 0
-    dealer_reward_yuan: float = 0.0
-
-
-@dataclass(frozen=True)
-class ApplianceTradeInTool(Tool):
-    """Appliance trade-in subsidy (以旧换新): only for households replacing an old item.
-
-    Attributes:
-        subsidy_rate: share of the price paid by the pool.
-        max_subsidy_per_item_yuan: cap per item (no cap when 0).
-        min_item_age_years: the traded-in item must be at least this old.
-        merchant_discount_rate: extra discount merchants give on subsidised sales (co-funding).
-    """
-
-    subsidy_rate: float = 0.0
-    max_subsidy_per_item_yuan: float = 0.0
-    min_item_age_years: float = 0.0
-    merchant_discount_rate: float = 0.0
-
-
-@dataclass(frozen=True)
-class NightMarketTool(Tool):
-    """Night-economy support: allowances to late-opening merchants and discounts for consumers.
-
-    Attributes:
-        allowance_per_merchant_night_yuan: paid per merchant per night open late.
-        night_allowance_per_m2: paid per square metre of floor area per night open late (yuan).
-        max_allowance_per_merchant_night_yuan: cap per merchant-night (no cap when 0).
-        fee_waiver_yuan_per_night: fees waived per merchant-night open late (counted as outlay).
-        late_cost_reduction_share: share of late-opening cost removed at no outlay (off-peak power price).
-        consumer_discount_face_yuan: discount per night transaction reaching the threshold.
-        consumer_discount_threshold_yuan: threshold for the consumer discount.
-        sectors: merchant sectors that qualify.
-    """
-
-    allowance_per_merchant_night_yuan: float = 0.0
-    night_allowance_per_m2: float = 0.0
-    max_allowance_per_merchant_night_yuan: float = 0.0
-    fee_waiver_yuan_per_night: float = 0.0
-    late_cost_reduction_share: float = 0.0
-    consumer_discount_face_yuan: float = 0.0
-    consumer_discount_threshold_yuan: float = 0.0
-    sectors: tuple[str, ...] = ("catering", "night_market", "daily_goods")
-
-
-@dataclass(frozen=True)
-class TourismVoucherTool(Tool):
-    """Tourism voucher or ticket discount given to visitors.
-
-    Attributes:
-        face_value_yuan: value per voucher.
-        quantity: vouchers in all (budget / face value when not given).
-    """
-
-    face_value_yuan: float = 0.0
-    quantity: int = 0
-
-
-@dataclass(frozen=True)
 class Target:
     """A target the plan sets.
 
@@ -355,14 +211,6 @@ class Scenario:
         """The same scenario with just one tool."""
         return dataclasses.replace(self, tools={name: self.tools[name]})
 
-
-TOOL_KINDS: dict[str, type[Tool]] = {
-    "voucher": VoucherTool,
-    "car_subsidy": CarSubsidyTool,
-    "appliance_trade_in": ApplianceTradeInTool,
-    "night_market": NightMarketTool,
-    "tourism_voucher": TourismVoucherTool,
-}
 
 TARGET_INDICATORS = (
     "retail_sales_growth",
@@ -650,153 +498,6 @@ def _read_conditions(r: _Reader, raw: dict, start: dt.date, end: dt.date) -> tup
     return tuple(out)
 
 
-def _read_funding(r: _Reader, t: dict, path: str) -> dict[str, float]:
-    raw = t.get("funding_shares", {"city": 1.0})
-    if isinstance(raw, dict) and "value" in raw:
-        raw = r._unwrap(raw, f"{path}.funding_shares")
-    if not isinstance(raw, dict) or not raw:
-        raise r.fail(f"{path}.funding_shares", f"expected a table of shares keyed by {', '.join(FUNDING_LEVELS)}")
-    if "funding_shares" not in t:
-        r.provenance[f"{path}.funding_shares"] = "assumption: the plan names no split, so the city funds it all"
-    shares = {}
-    for k in raw:
-        if k not in FUNDING_LEVELS:
-            raise r.fail(f"{path}.funding_shares.{k}", f"unknown funding level; expected one of {', '.join(FUNDING_LEVELS)}")
-        shares[k] = r.number(raw, k, f"{path}.funding_shares", minimum=0, maximum=1)
-        if f"{path}.funding_shares" in r.provenance:
-            r.provenance.setdefault(f"{path}.funding_shares.{k}", r.provenance[f"{path}.funding_shares"])
-    total = sum(shares.values())
-    if abs(total - 1) > 1e-6:
-        raise r.fail(f"{path}.funding_shares", f"shares must sum to 1, got {total:.6f}")
-    return shares
-
-
-def _read_tool(r: _Reader, name: str, t: dict, start: dt.date, end: dt.date, city: City) -> Tool:
-    path = f"tools.{name}"
-    if not isinstance(t, dict):
-        raise r.fail(path, "expected a table")
-    kind = r.string(t, "kind", path, choices=tuple(TOOL_KINDS))
-    tstart = r.date(t, "start_date", path)
-    tend = r.date(t, "end_date", path)
-    for key, d in (("start_date", tstart), ("end_date", tend)):
-        if not start <= d <= end:
-            raise r.fail(f"{path}.{key}", f"{d} is outside the scenario horizon {start} to {end}")
-    if tend < tstart:
-        raise r.fail(f"{path}.end_date", f"{tend} is before start_date {tstart}")
-    budget = r.number(t, "budget_yuan", path, minimum=0)
-    common = dict(name=name, kind=kind, start=tstart, end=tend, budget_yuan=budget,
-                  funding_shares=_read_funding(r, t, path))
-    known_common = {"kind", "start_date", "end_date", "budget_yuan", "funding_shares", "description", "source"}
-    cls = TOOL_KINDS[kind]
-    own_fields = {f.name for f in dataclasses.fields(cls)} - {f.name for f in dataclasses.fields(Tool)}
-    # File keys that are read into other fields (release_every_days becomes releases).
-    read_into_other_fields = {"release_every_days"} if kind == "voucher" else set()
-    unknown = set(t) - known_common - own_fields - read_into_other_fields
-    if unknown:
-        raise r.fail(f"{path}.{sorted(unknown)[0]}", f"unknown field for a {kind} tool; known: {', '.join(sorted(own_fields))}")
-
-    if kind == "voucher":
-        face = r.number(t, "face_value_yuan", path, minimum=0, exclusive_minimum=True)
-        threshold = r.number(t, "threshold_yuan", path, default=0.0, minimum=0)
-        if 0 < threshold < face:
-            raise r.fail(f"{path}.threshold_yuan", f"threshold {threshold:g} is below the face value {face:g} (use 0 for no threshold)")
-        if threshold == 0 and "threshold_yuan" not in t:
-            r.provenance[f"{path}.threshold_yuan"] = "assumption: no threshold given"
-        max_quantity = int(budget // face)
-        quantity = r.number(t, "quantity", path, default=max_quantity, integer=True, minimum=0)
-        if quantity * face > budget * (1 + 1e-9):
-            raise r.fail(f"{path}.quantity", f"{quantity} vouchers of {face:g} yuan need {quantity * face:,.0f} yuan, more than the budget {budget:,.0f}")
-        releases = _read_releases(r, t, path, tstart, tend, quantity)
-        sectors = r.name_list(t, "sectors", path, SECTORS)
-        if not sectors:
-            raise r.fail(f"{path}.sectors", "name at least one sector")
-        validity = r.number(t, "validity_days", path, default=7, integer=True, minimum=1, maximum=366)
-        districts = r.name_list(t, "districts", path, tuple(d.name for d in city.districts))
-        participating = r.number(t, "participating_merchants", path, default=None, integer=True, minimum=1)
-        return VoucherTool(
-            **common, sectors=sectors, face_value_yuan=face, threshold_yuan=threshold, quantity=quantity,
-            releases=releases,
-            allocation=r.string(t, "allocation", path, default="first_come", choices=("first_come", "lottery", "allocated")),
-            eligibility=r.string(t, "eligibility", path, default="all", choices=("all", "urban", "rural", "low_income", "elderly")),
-            districts=districts,
-            channel=r.string(t, "channel", path, default="app", choices=("app", "paper")),
-            usable_online=r.boolean(t, "usable_online", path, True),
-            validity_days=validity,
-            merchant_cofunding_share=r.number(t, "merchant_cofunding_share", path, default=0.0, minimum=0, maximum=10),
-            participating_merchants=participating,
-        )
-    if kind == "car_subsidy":
-        per_car = r.number(t, "subsidy_per_car_yuan", path, default=0.0, minimum=0)
-        rate = r.number(t, "subsidy_rate", path, default=0.0, minimum=0, maximum=0.9)
-        if per_car == 0 and rate == 0:
-            raise r.fail(f"{path}.subsidy_per_car_yuan", "give subsidy_per_car_yuan or subsidy_rate")
-        return CarSubsidyTool(
-            **common, subsidy_per_car_yuan=per_car, subsidy_rate=rate,
-            max_subsidy_per_car_yuan=r.number(t, "max_subsidy_per_car_yuan", path, default=0.0, minimum=0),
-            eligible_share_of_purchases=r.number(t, "eligible_share_of_purchases", path, default=1.0, minimum=0, maximum=1),
-            requires_scrappage=r.boolean(t, "requires_scrappage", path, False),
-            scrappage_min_age_years=r.number(t, "scrappage_min_age_years", path, default=0.0, minimum=0, maximum=40),
-            first_purchase_eligible=r.boolean(t, "first_purchase_eligible", path, True),
-            dealer_top_n=r.number(t, "dealer_top_n", path, default=0, integer=True, minimum=0),
-            dealer_reward_yuan=r.number(t, "dealer_reward_yuan", path, default=0.0, minimum=0),
-        )
-    if kind == "appliance_trade_in":
-        return ApplianceTradeInTool(
-            **common,
-            subsidy_rate=r.number(t, "subsidy_rate", path, minimum=0, maximum=0.9),
-            max_subsidy_per_item_yuan=r.number(t, "max_subsidy_per_item_yuan", path, default=0.0, minimum=0),
-            min_item_age_years=r.number(t, "min_item_age_years", path, default=0.0, minimum=0, maximum=40),
-            merchant_discount_rate=r.number(t, "merchant_discount_rate", path, default=0.0, minimum=0, maximum=0.9),
-        )
-    if kind == "night_market":
-        face = r.number(t, "consumer_discount_face_yuan", path, default=0.0, minimum=0)
-        threshold = r.number(t, "consumer_discount_threshold_yuan", path, default=0.0, minimum=0)
-        if face > 0 and threshold < face:
-            raise r.fail(f"{path}.consumer_discount_threshold_yuan", f"threshold {threshold:g} is below the discount {face:g}")
-        return NightMarketTool(
-            **common,
-            allowance_per_merchant_night_yuan=r.number(t, "allowance_per_merchant_night_yuan", path, default=0.0, minimum=0),
-            night_allowance_per_m2=r.number(t, "night_allowance_per_m2", path, default=0.0, minimum=0),
-            max_allowance_per_merchant_night_yuan=r.number(t, "max_allowance_per_merchant_night_yuan", path, default=0.0, minimum=0),
-            fee_waiver_yuan_per_night=r.number(t, "fee_waiver_yuan_per_night", path, default=0.0, minimum=0),
-            late_cost_reduction_share=r.number(t, "late_cost_reduction_share", path, default=0.0, minimum=0, maximum=1),
-            consumer_discount_face_yuan=face,
-            consumer_discount_threshold_yuan=threshold,
-            sectors=r.name_list(t, "sectors", path, SECTORS, default=("catering", "night_market", "daily_goods")),
-        )
-    # tourism_voucher
-    if city.visitors is None:
-        raise r.fail(f"{path}.kind", "a tourism_voucher needs [city.visitors] in the scenario")
-    face = r.number(t, "face_value_yuan", path, minimum=0, exclusive_minimum=True)
-    quantity = r.number(t, "quantity", path, default=int(budget // face), integer=True, minimum=0)
-    if quantity * face > budget * (1 + 1e-9):
-        raise r.fail(f"{path}.quantity", f"{quantity} vouchers of {face:g} yuan exceed the budget {budget:,.0f}")
-    return TourismVoucherTool(**common, face_value_yuan=face, quantity=quantity)
-
-
-def _read_releases(r: _Reader, t: dict, path: str, tstart: dt.date, tend: dt.date, quantity: int) -> tuple[VoucherRelease, ...]:
-    """Release batches: an explicit list, or ``release_every_days`` from the start date."""
-    if "releases" in t:
-        out = []
-        for b, bpath in r.tables(t["releases"], f"{path}.releases", "{date, quantity}"):
-            d = r.date(b, "date", bpath)
-            if not tstart <= d <= tend:
-                raise r.fail(f"{bpath}.date", f"{d} is outside the tool's dates {tstart} to {tend}")
-            out.append(VoucherRelease(d, r.number(b, "quantity", bpath, integer=True, minimum=0)))
-        total = sum(b.quantity for b in out)
-        if total > quantity:
-            raise r.fail(f"{path}.releases", f"batches release {total} vouchers, more than quantity {quantity}")
-        return tuple(sorted(out, key=lambda b: b.date))
-    every = r.number(t, "release_every_days", path, default=7, integer=True, minimum=1)
-    dates = []
-    d = tstart
-    while d <= tend:
-        dates.append(d)
-        d += dt.timedelta(days=every)
-    base, extra = divmod(quantity, len(dates))
-    return tuple(VoucherRelease(d, base + (1 if i < extra else 0)) for i, d in enumerate(dates))
-
-
 def _parse_period(r: _Reader, value: Any, path: str) -> tuple[dt.date, dt.date]:
     """'2023' → the year; '2020-Q2' → a quarter; 'YYYY-MM-DD..YYYY-MM-DD' → a range."""
     if isinstance(value, int):
@@ -895,7 +596,8 @@ def scenario_from_dict(raw: dict[str, Any], origin: str = "<dict>") -> Scenario:
     traw = raw.get("tools", {})
     if not isinstance(traw, dict):
         raise r.fail("tools", "expected tables [tools.NAME]")
-    tools = {n: _read_tool(r, n, t, start, end, city) for n, t in traw.items()}
+    context = ToolContext(start, end, city)
+    tools = {n: tool_kinds.read_tool(r, n, t, context) for n, t in traw.items()}
     targets = _read_targets(r, raw.get("targets", {}), start, end)
     unsourced = tuple(dict.fromkeys(p for p in r.unsourced if p not in r.provenance))
     return Scenario(

@@ -200,7 +200,7 @@ def Page():
             for control in loaded.controls:
                 if control.tool != tool:
                     tool = control.tool
-                    kind = state.KIND_LABELS_ZH.get(control.kind, control.kind)
+                    kind = state.kind_label_zh(control.kind)
                     Heading(f"{tool} · {kind}", 4)
 
                 def set_value(v, p=control.path):

@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from model import tools as tool_kinds
 from model.scenario import Scenario, ScenarioError, get_field, load_scenario, scenario_from_dict, set_field
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -46,79 +47,16 @@ DEFAULT_HOUSEHOLDS_SIMULATED = 20_000
 #: Root seed of every dashboard run: fixed, so a change of design is compared on the same random numbers.
 DEFAULT_SEED = 0
 
-#: Tool kinds in Chinese, for headings.
-KIND_LABELS_ZH = {
-    "voucher": "消费券",
-    "car_subsidy": "购车补贴",
-    "appliance_trade_in": "家电以旧换新",
-    "night_market": "夜间经济补贴",
-    "tourism_voucher": "文旅消费券",
-}
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """How one kind of design field is shown and bounded.
-
-    Attributes:
-        field: the tool field's name in the scenario file.
-        label_zh: Chinese label.
-        label_en: English label (with unit).
-        minimum: smallest accepted value.
-        maximum: largest accepted value when the file's own value is smaller; for budgets, a floor
-            under ``budget_multiple`` times the file's value.
-        exclusive_minimum: the minimum itself is refused (a face value of 0 is no voucher).
-        always: shown even when the file does not give the field (its default then applies).
-    """
-
-    field: str
-    label_zh: str
-    label_en: str
-    minimum: float
-    maximum: float
-    exclusive_minimum: bool = False
-    always: bool = False
-
-
 #: A budget may be raised to this multiple of the file's (or to BUDGET_FLOOR_YUAN): wide enough to
 #: explore, narrow enough to catch a typed extra zero or two.
 BUDGET_MULTIPLE = 20.0
 BUDGET_FLOOR_YUAN = 10_000_000.0
 
-_BUDGET = FieldSpec("budget_yuan", "预算", "budget (yuan)", 0.0, BUDGET_FLOOR_YUAN, always=True)
-#: The main design fields of each tool kind, in display order. Upper bounds are generous for a
-#: city programme (a 1,000-yuan voucher, a 100,000-yuan car subsidy) and only catch typing errors.
-CONTROL_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
-    "voucher": (
-        _BUDGET,
-        FieldSpec("face_value_yuan", "面额", "face value (yuan)", 0.0, 1_000.0, exclusive_minimum=True, always=True),
-        FieldSpec("threshold_yuan", "使用门槛", "threshold (yuan, 0 = none)", 0.0, 10_000.0, always=True),
-    ),
-    "car_subsidy": (
-        _BUDGET,
-        FieldSpec("subsidy_per_car_yuan", "每辆补贴", "subsidy per car (yuan)", 0.0, 100_000.0, always=True),
-        FieldSpec("subsidy_rate", "补贴比例", "subsidy rate (share of price)", 0.0, 0.9),
-    ),
-    "appliance_trade_in": (
-        _BUDGET,
-        FieldSpec("subsidy_rate", "补贴比例", "subsidy rate (share of price)", 0.0, 0.9, always=True),
-        FieldSpec("max_subsidy_per_item_yuan", "每件补贴上限", "cap per item (yuan, 0 = none)", 0.0, 20_000.0),
-    ),
-    "night_market": (
-        _BUDGET,
-        FieldSpec("allowance_per_merchant_night_yuan", "每户每晚补贴", "allowance per merchant-night (yuan)",
-                  0.0, 2_000.0),
-        FieldSpec("night_allowance_per_m2", "每平方米每晚补贴", "allowance per m² per night (yuan)", 0.0, 50.0),
-        FieldSpec("consumer_discount_face_yuan", "夜间满减面额", "night consumer discount (yuan)", 0.0, 500.0),
-        FieldSpec("late_cost_reduction_share", "夜间经营成本降低比例", "late-opening cost cut (share)", 0.0, 1.0),
-    ),
-    "tourism_voucher": (
-        _BUDGET,
-        FieldSpec("face_value_yuan", "面额", "face value (yuan)", 0.0, 2_000.0, exclusive_minimum=True, always=True),
-    ),
-}
-#: A night-market tool that gives neither allowance still gets this one as its control.
-NIGHT_ALLOWANCE_FIELDS = ("allowance_per_merchant_night_yuan", "night_allowance_per_m2")
+
+def kind_label_zh(kind: str) -> str:
+    """A tool kind's Chinese name (its own name when the registry does not know it)."""
+    known = tool_kinds.kinds().get(kind)
+    return known.label_zh if known is not None else kind
 
 
 @dataclass(frozen=True)
@@ -177,14 +115,12 @@ def controls_for(loaded_scenario: Scenario) -> list[Control]:
     """The controls of a scenario's tools, with their current values and ranges, in file order."""
     raw = loaded_scenario.raw
     out = []
+    registry = tool_kinds.kinds()
     for name, table in raw.get("tools", {}).items():
         kind = table.get("kind")
-        specs = CONTROL_FIELDS.get(kind, ())
-        night_without_allowance = kind == "night_market" and not any(f in table for f in NIGHT_ALLOWANCE_FIELDS)
+        specs = registry[kind].controls if kind in registry else ()
         for spec in specs:
-            shown = spec.always or spec.field in table or (
-                night_without_allowance and spec.field == NIGHT_ALLOWANCE_FIELDS[0])
-            if not shown:
+            if not spec.shown_for(table):
                 continue
             path = f"tools.{name}.{spec.field}"
             try:
@@ -566,7 +502,7 @@ def tool_rows(summary: dict[str, Any]) -> list[tuple[str, str, Figure, Figure, s
     """Each tool: name, kind, outlay and budget (万元), and when its budget ran out."""
     rows = []
     for name, t in summary.get("tools", {}).items():
-        rows.append((name, KIND_LABELS_ZH.get(t["kind"], t["kind"]),
+        rows.append((name, kind_label_zh(t["kind"]),
                      figure(f"tool-{name}-outlay", "outlay", t["outlay"], "万元", WAN, 1),
                      figure(f"tool-{name}-budget", "budget", t["budget"], "万元", WAN, 1),
                      t.get("budget_exhausted_date") or "—"))

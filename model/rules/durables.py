@@ -36,7 +36,6 @@ from __future__ import annotations
 import numpy as np
 
 from model.households import first_car_hazard_per_year, windfall_mpc
-from model.scenario import ApplianceTradeInTool, CarSubsidyTool
 from model.sectors import SECTOR_INDEX
 
 DAYS_PER_YEAR = 365.0
@@ -56,53 +55,22 @@ def subsidy_hazard_multiplier(subsidy_share_of_price: np.ndarray | float, elasti
     return (1.0 - s) ** (-elasticity)
 
 
-def car_subsidy_for(tool: CarSubsidyTool, price_yuan: float, owns: np.ndarray, age_years: np.ndarray,
-                    eligible_draw: np.ndarray) -> np.ndarray:
-    """Government subsidy each buyer would get from a car tool (0 if not eligible)."""
-    amount = tool.subsidy_per_car_yuan + tool.subsidy_rate * price_yuan
-    if tool.max_subsidy_per_car_yuan > 0:
-        amount = min(amount, tool.max_subsidy_per_car_yuan)
-    eligible = eligible_draw < tool.eligible_share_of_purchases
-    if tool.requires_scrappage:
-        eligible &= owns & (age_years >= tool.scrappage_min_age_years)
-    if not tool.first_purchase_eligible:
-        eligible &= owns
-    return np.where(eligible, amount, 0.0)
-
-
-def appliance_subsidy_for(tool: ApplianceTradeInTool, price_yuan: float, age_years: np.ndarray
-                          ) -> tuple[np.ndarray, np.ndarray]:
-    """(government, merchant) discount per item under a trade-in tool; only old items qualify."""
-    amount = tool.subsidy_rate * price_yuan
-    if tool.max_subsidy_per_item_yuan > 0:
-        amount = min(amount, tool.max_subsidy_per_item_yuan)
-    old = age_years >= tool.min_item_age_years
-    return np.where(old, amount, 0.0), np.where(old, tool.merchant_discount_rate * price_yuan, 0.0)
-
-
 def _max_discount_share(kind: str, tools: dict, params) -> float:
     """Largest share of the price any combination of the scenario's tools could take off."""
     share = 0.0
     for t in tools.values():
-        if kind == "cars" and isinstance(t, CarSubsidyTool):
-            amount = t.subsidy_per_car_yuan + t.subsidy_rate * params.car_price_yuan
-            if t.max_subsidy_per_car_yuan > 0:
-                amount = min(amount, t.max_subsidy_per_car_yuan)
-            share += amount / params.car_price_yuan
-        if kind == "appliances" and isinstance(t, ApplianceTradeInTool):
-            amount = t.subsidy_rate * params.appliance_price_yuan
-            if t.max_subsidy_per_item_yuan > 0:
-                amount = min(amount, t.max_subsidy_per_item_yuan)
-            share += amount / params.appliance_price_yuan + t.merchant_discount_rate
+        share += t.max_discount_share(kind, params)
     return min(share, 0.9)
 
 
 class DurableMarket:
     """Replacement decisions and purchases of one durable good for the whole population.
 
+    Subsidies come from the tools switched on in the run: each is asked whether it ``subsidises``
+    this good today and, if so, for its ``durable_discounts`` per candidate buyer (``model/tools/``).
+
     Attributes:
         kind: 'cars' or 'appliances'.
-        tools: the subsidy tools of this good switched on in this run.
         in_market: whether each household's item is in the market (rows x items).
         pool_rows, pool_items: the households and items in the market.
         pool_patience: each one's exponential patience.
@@ -111,13 +79,11 @@ class DurableMarket:
         entry_bound_multiplier: the largest entry multiplier any of the scenario's tools could give.
     """
 
-    def __init__(self, model, kind: str, all_tools: dict, active_tools: dict):
+    def __init__(self, model, kind: str, all_tools: dict):
         self.model = model
         self.kind = kind
         p = model.params
         hh = model.households
-        tool_type = CarSubsidyTool if kind == "cars" else ApplianceTradeInTool
-        self.tools = [t for t in active_tools.values() if isinstance(t, tool_type)]
         self.price = p.car_price_yuan if kind == "cars" else p.appliance_price_yuan
         self.shape = p.car_weibull_shape if kind == "cars" else p.appliance_weibull_shape
         self.scale_years = p.car_weibull_scale_years if kind == "cars" else p.appliance_weibull_scale_years
@@ -191,22 +157,16 @@ class DurableMarket:
 
     def _offers(self, day: int, rows: np.ndarray, items: np.ndarray, eligibility: np.ndarray
                 ) -> list[tuple[object, np.ndarray, np.ndarray]]:
-        """(tool, government yuan, merchant yuan) per household for each tool acting today."""
-        model = self.model
+        """(tool effect, government yuan, merchant yuan) per household for each tool subsidising this good today."""
         out = []
-        date = model.date(day)
-        acting = [t for t in self.tools if t.start <= date <= t.end and model.funds[t.name].open_for_claims]
+        acting = [e for e in self.model.tool_effects.values() if e.subsidises(self.kind, day)]
         if not acting:
             return out
         age = (day - self.purchase_day[rows, items]) / DAYS_PER_YEAR
         owned = self._owned(rows, items)
-        for tool in acting:
-            if self.kind == "cars":
-                gov = car_subsidy_for(tool, self.price, owned, age, eligibility)
-                merch = np.zeros(rows.size)
-            else:
-                gov, merch = appliance_subsidy_for(tool, self.price, age)
-            out.append((tool, gov, merch))
+        for effect in acting:
+            gov, merch = effect.durable_discounts(self.kind, self.price, owned, age, eligibility)
+            out.append((effect, gov, merch))
         return out
 
     # ------------------------------------------------------------ the day
@@ -261,8 +221,8 @@ class DurableMarket:
         # the savings check uses what it will actually get.
         gov_expected = np.zeros(idx.size)
         merch_expected = np.zeros(idx.size)
-        for tool, gov, merch in offers:
-            covered = model.funds[tool.name].coverable(gov[idx] * hh.weight)
+        for effect, gov, merch in offers:
+            covered = model.funds[effect.name].coverable(gov[idx] * hh.weight)
             gov_expected += np.where(covered, gov[idx], 0.0)
             merch_expected += np.where(covered & (gov[idx] > 0), merch[idx], 0.0)
         if self.kind == "cars":
@@ -277,16 +237,16 @@ class DurableMarket:
         received = np.zeros(idx.size)
         discount = np.zeros(idx.size)
         paid_mask = {}
-        for tool, gov, merch in offers:
-            paid = model.funds[tool.name].pay_many(gov[idx] * w, "household", day)
+        for effect, gov, merch in offers:
+            paid = model.funds[effect.name].pay_many(gov[idx] * w, "household", day)
             got = paid > 0
             received += paid / w
             merchant_part = np.where(got, merch[idx], 0.0)  # the merchant discount comes with the subsidised sale
             discount += merchant_part
-            paid_mask[tool.name] = got
-            model.books.cofunding(tool.name)[day] += float(merchant_part.sum()) * w
-            model.books.subsidised(tool.name)[day] += float(got.sum()) * w
-            model.books.supported(tool.name)[day] += float(np.where(got, self.price - merchant_part, 0.0).sum()) * w
+            paid_mask[effect.name] = got
+            model.books.cofunding(effect.name)[day] += float(merchant_part.sum()) * w
+            model.books.subsidised(effect.name)[day] += float(got.sum()) * w
+            model.books.supported(effect.name)[day] += float(np.where(got, self.price - merchant_part, 0.0).sum()) * w
             np.add.at(model.books.household_benefit, hh.cell[buyers], paid + merchant_part * w)
         if self.kind == "cars":
             hh.savings_yuan[buyers] -= np.maximum(p.car_down_payment_share * self.price - received, 0.0)
@@ -306,8 +266,8 @@ class DurableMarket:
         self._windfall(day, buyers, received)
         if self.kind == "cars":
             self._record_dealers(idx, paid_mask, w)
-            for programme in model.voucher_programmes.values():
-                programme.redeem_on_durable(day, buyers, self.price)
+        for effect in model.tool_effects.values():
+            effect.on_durable_purchase(self.kind, day, buyers, self.price)
         keep = np.ones(rows.size, dtype=bool)
         keep[idx] = False
         self.in_market[buyers, bought] = False

@@ -17,21 +17,43 @@ Rule ``NightEconomy``, each night:
 3. **New or moved.** Of night spending above the normal level, the share
    ``night_new_spending_share`` is new; the rest is moved from daytime catering
    and daily goods in the same households' cells.
-4. **Paying.** Allowances and fee waivers are paid to open merchants, and
-   consumer discounts reimbursed, from the tool's pool until it is empty.
+4. **Paying.** Each night-economy tool (``model/tools/night_market.py``) makes
+   its offer (``NightOffer``) before merchants decide and pays it after: allowances
+   and fee waivers to open merchants, consumer discounts reimbursed, from its pool
+   until it is empty.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr
 
 from model.merchants import NIGHT_SECTORS
-from model.scenario import NightMarketTool
 from model.sectors import FLOW_SECTORS, SECTOR_INDEX, SECTORS
 
 NIGHT_COL = FLOW_SECTORS.index("night_market")
 DAYTIME_COLS = [FLOW_SECTORS.index("catering"), FLOW_SECTORS.index("daily_goods")]
+
+
+@dataclass
+class NightOffer:
+    """What a tool offers tonight's night economy (per night-capable merchant, in ``NightEconomy.merchant_rows`` order).
+
+    Attributes:
+        eligible: merchants the tool covers.
+        cost_reduction_share: share of the late-opening cost removed (no outlay).
+        support_yuan: allowance and fees waived per merchant open late, or None when its pool takes no claims.
+        consumer_discount_face_yuan: discount per night transaction reaching the threshold (0: none).
+        consumer_discount_threshold_yuan: that threshold.
+    """
+
+    eligible: np.ndarray
+    cost_reduction_share: np.ndarray
+    support_yuan: np.ndarray | None
+    consumer_discount_face_yuan: float
+    consumer_discount_threshold_yuan: float
 
 
 class NightEconomy:
@@ -43,10 +65,9 @@ class NightEconomy:
         reference_open: merchants open in the no-policy steady state.
         reference_open_share: their share of the night trade.
         expected_revenue_per_share: what merchants expect per unit of share tonight (yuan).
-        tools: night-market tools switched on in this run.
     """
 
-    def __init__(self, model, active_tools: dict):
+    def __init__(self, model):
         self.model = model
         p = model.params
         m = model.merchants
@@ -58,7 +79,6 @@ class NightEconomy:
         self.above = m.above_quota[self.merchant_rows]
         self.sector = m.sector[self.merchant_rows]
         self.margin = np.array([p.merchant_gross_margin[s] for s in SECTORS])[self.sector]
-        self.tools = [t for t in active_tools.values() if isinstance(t, NightMarketTool)]
         # Steady state without support, on an average night: the expected revenue at which
         # the merchants it makes open share exactly the normal night demand.
         demand = float(model.flow.base_yuan[:, NIGHT_COL].sum())
@@ -76,24 +96,19 @@ class NightEconomy:
         self.expected_revenue_per_share = revenue
 
     def _support(self, day: int) -> tuple[np.ndarray, np.ndarray, list]:
-        """Per merchant: (allowance + fees waived, cost reduction share); and tools acting tonight."""
-        date = self.model.date(day)
+        """Per merchant: (allowance + fees waived, cost reduction share); and the tools paying tonight with their offers."""
         support = np.zeros(self.share.size)
         reduction = np.zeros(self.share.size)
         acting = []
-        for tool in self.tools:
-            if not tool.start <= date <= tool.end:
+        for effect in self.model.tool_effects.values():
+            offer = effect.night_offer(day, self.sector, self.area)
+            if offer is None:
                 continue
-            eligible = np.isin(self.sector, [SECTOR_INDEX[s] for s in tool.sectors])
-            # A cheaper power price costs the pool nothing, so it lasts for the tool's dates.
-            reduction = np.maximum(reduction, np.where(eligible, tool.late_cost_reduction_share, 0.0))
-            if not self.model.funds[tool.name].open_for_claims:
+            reduction = np.maximum(reduction, offer.cost_reduction_share)
+            if offer.support_yuan is None:
                 continue
-            allowance = tool.allowance_per_merchant_night_yuan + tool.night_allowance_per_m2 * self.area
-            if tool.max_allowance_per_merchant_night_yuan > 0:
-                allowance = np.minimum(allowance, tool.max_allowance_per_merchant_night_yuan)
-            support += np.where(eligible, allowance + tool.fee_waiver_yuan_per_night, 0.0)
-            acting.append((tool, eligible, np.where(eligible, allowance + tool.fee_waiver_yuan_per_night, 0.0)))
+            support += offer.support_yuan
+            acting.append((effect, offer))
         return support, reduction, acting
 
     def step(self, day: int, flows: np.ndarray) -> None:
@@ -112,14 +127,14 @@ class NightEconomy:
         open_share = float(self.share[open_].sum())
         multiplier = (max(open_share, 1e-9) / self.reference_open_share) ** p.night_variety_elasticity
         ticket = p.ticket_mean_yuan["night_market"]
-        discounts = []
-        for tool, _, _ in acting:
-            if tool.consumer_discount_face_yuan > 0:
+        qualifying_share = {}
+        for effect, offer in acting:
+            if offer.consumer_discount_face_yuan > 0:
                 sigma = p.ticket_sigma
-                qualifying = float(ndtr((np.log(ticket) - sigma**2 / 2 - np.log(tool.consumer_discount_threshold_yuan)) / sigma))
-                effective_rate = tool.consumer_discount_face_yuan * qualifying / ticket
+                qualifying = float(ndtr((np.log(ticket) - sigma**2 / 2 - np.log(offer.consumer_discount_threshold_yuan)) / sigma))
+                effective_rate = offer.consumer_discount_face_yuan * qualifying / ticket
                 multiplier *= 1.0 + p.night_discount_price_elasticity * effective_rate
-                discounts.append((tool, qualifying))
+                qualifying_share[effect.name] = qualifying
         normal = flows[:, NIGHT_COL].copy()
         night = normal * multiplier
         extra = night - normal
@@ -133,21 +148,9 @@ class NightEconomy:
         flows[:, NIGHT_COL] = night
         total_night = float(night.sum())
 
-        # Allowances to merchants open tonight; consumer discounts on qualifying transactions.
-        # A tool's supported sales (for the gross leverage) are all night sales on nights it paid.
-        paid_tonight = set()
-        for tool, eligible, amount in acting:
-            due = float(amount[open_ & eligible].sum())
-            if due > 0 and model.funds[tool.name].pay(due, "merchant", day) > 0:
-                paid_tonight.add(tool.name)
-        for tool, qualifying in discounts:
-            transactions = total_night / ticket * qualifying
-            paid = model.funds[tool.name].pay(transactions * tool.consumer_discount_face_yuan, "merchant", day)
-            model.books.household_benefit[: flows.shape[0]] += night / max(total_night, 1e-12) * paid
-            if paid > 0:
-                paid_tonight.add(tool.name)
-        for name in paid_tonight:
-            model.books.supported(name)[day] += total_night
+        # Each tool pays its allowances to merchants open tonight and its consumer discounts.
+        for effect, offer in acting:
+            effect.settle_night(day, offer, open_, night, total_night, qualifying_share.get(effect.name))
 
         realised = total_night / max(open_share, 1e-9)
         w = p.night_expectation_weight

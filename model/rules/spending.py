@@ -11,7 +11,7 @@ by the central limit theorem the sum over a reporting cell is normal with mean
 Σ b and variance Σ b·ticket·(e^{σ²} - p). The rule draws that sum per cell, so a
 city of any size costs the same per day. Households whose own transactions
 matter (voucher holders) are simulated transaction by transaction in
-``model/rules/vouchers.py`` with the same ``trip_profile``.
+``model/tools/voucher.py`` with the same ``trip_profile``.
 
 Rule ``DeferredSpending``: spending scheduled for later days, such as the part
 of a windfall a household spends over the following weeks, or purchases a

@@ -1,6 +1,6 @@
-"""Consumer vouchers (消费券): claiming, redeeming at a threshold, topping up, expiring.
+"""Tool kind ``voucher``: consumer vouchers (消费券), claimed, redeemed at a threshold, topped up, expired.
 
-Rule ``VoucherProgramme`` follows each voucher of one tool from its release to
+The settings are ``VoucherTool``; the daily effect is ``VoucherProgramme``, which follows each voucher of one tool from its release to
 redemption or expiry:
 
 * **Claiming.** Vouchers come in dated batches of limited quantity. Households
@@ -44,19 +44,136 @@ redemption or expiry:
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 from scipy.special import ndtr
 
+from model.accounting import RELATIVE_TOLERANCE
 from model.households import windfall_mpc
 from model.merchants import opt_in_to_voucher
-from model.scenario import VoucherTool
-from model.sectors import FLOW_SECTORS, SECTOR_INDEX
 from model.rules.spending import trip_profile
+from model.sectors import FLOW_SECTORS, SECTOR_INDEX
+from model.tools.base import BUDGET_CONTROL, ControlSpec, Tool, ToolEffect, ToolKind, setting
 
 OUTSTANDING, REDEEMED, EXPIRED = 0, 1, 2
 
 
-class VoucherProgramme:
+@dataclass(frozen=True)
+class VoucherRelease:
+    """A batch of vouchers released on a date."""
+
+    date: dt.date
+    quantity: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoucherTool(Tool):
+    """Consumer vouchers (消费券): spend ``threshold_yuan``, get ``face_value_yuan`` off (满减).
+
+    Attributes:
+        sectors: sectors where the voucher can be redeemed.
+        face_value_yuan: discount per voucher.
+        threshold_yuan: minimum spending in one transaction (0: no threshold).
+        quantity: vouchers in all (budget / face value when not given).
+        releases: dated batches.
+        allocation: first_come, lottery or allocated.
+        eligibility: all, urban, rural, low_income (bottom two income quintiles) or elderly.
+        districts: districts whose households may claim (all when empty).
+        channel: app (needs digital access) or paper.
+        usable_online: whether online purchases can use it.
+        validity_days: days from claim to expiry.
+        merchant_cofunding_share: extra discount merchants add per yuan of face value (企业让利).
+        participating_merchants: number of merchants accepting it (by opt-in when not given).
+    """
+
+    face_value_yuan: float = setting(unit="yuan", minimum=0, exclusive_minimum=True,
+                                     description="discount per voucher")
+    threshold_yuan: float = setting(0.0, unit="yuan", minimum=0,
+                                    description="minimum spending in one transaction; 0 = no threshold, otherwise "
+                                                "at least the face value")
+    quantity: int = setting(unit="vouchers", minimum=0, derived_default="budget ÷ face value, rounded down",
+                            description="vouchers in all (quantity × face value may not exceed the budget)")
+    releases: tuple[VoucherRelease, ...] = setting(
+        (), unit="", read_by_kind=True,
+        description="dated batches: a list of { date, quantity }, or instead release_every_days (default 7): "
+                    "equal batches from start_date to end_date",
+        schema={"type": "array", "items": {"type": "object", "required": ["date", "quantity"],
+                                           "properties": {"date": {"type": "string", "format": "date"},
+                                                          "quantity": {"type": "integer", "minimum": 0}},
+                                           "additionalProperties": False}})
+    sectors: tuple[str, ...] = setting(unit="", names="sectors", description="sectors where it can be used")
+    validity_days: int = setting(7, unit="days", minimum=1, maximum=366, description="days from claim to expiry")
+    districts: tuple[str, ...] = setting((), unit="", names="districts",
+                                         description="districts whose households may claim (all when empty)")
+    participating_merchants: int | None = setting(None, unit="merchants", minimum=1,
+                                                  description="number of merchants accepting it (by opt-in when "
+                                                              "not given)")
+    allocation: str = setting("first_come", unit="", choices=("first_come", "lottery", "allocated"),
+                              description="first come first served, a lottery, or handed to eligible households")
+    eligibility: str = setting("all", unit="", choices=("all", "urban", "rural", "low_income", "elderly"),
+                               description="who may claim (low_income: the poorest 40%)")
+    channel: str = setting("app", unit="", choices=("app", "paper"),
+                           description="app (needs digital access; used only on the issuing payment platform) "
+                                       "or paper")
+    usable_online: bool = setting(True, unit="", description="whether online purchases can use it")
+    merchant_cofunding_share: float = setting(0.0, unit="yuan per yuan of face value", minimum=0, maximum=10,
+                                              description="extra discount merchants add (企业让利)")
+
+    household_vouchers = True
+
+    @property
+    def last_effect_date(self) -> dt.date:
+        """A voucher claimed on the last day stays valid ``validity_days``."""
+        return self.end + dt.timedelta(days=self.validity_days - 1)
+
+
+def _derive(field_name: str, values: dict[str, Any], common: dict[str, Any]) -> Any:
+    """quantity: as many vouchers as the budget buys."""
+    return int(common["budget_yuan"] // values["face_value_yuan"])
+
+
+def _validate(values: dict[str, Any], r, t: dict, path: str, common: dict[str, Any], context) -> None:
+    face, threshold, quantity = values["face_value_yuan"], values["threshold_yuan"], values["quantity"]
+    budget = common["budget_yuan"]
+    if 0 < threshold < face:
+        raise r.fail(f"{path}.threshold_yuan", f"threshold {threshold:g} is below the face value {face:g} (use 0 for no threshold)")
+    if threshold == 0 and "threshold_yuan" not in t:
+        r.provenance[f"{path}.threshold_yuan"] = "assumption: no threshold given"
+    if quantity * face > budget * (1 + 1e-9):
+        raise r.fail(f"{path}.quantity", f"{quantity} vouchers of {face:g} yuan need {quantity * face:,.0f} yuan, more than the budget {budget:,.0f}")
+    values["releases"] = _read_releases(r, t, path, common["start"], common["end"], quantity)
+    if not values["sectors"]:
+        raise r.fail(f"{path}.sectors", "name at least one sector")
+
+
+def _read_releases(r, t: dict, path: str, tstart: dt.date, tend: dt.date, quantity: int) -> tuple[VoucherRelease, ...]:
+    """Release batches: an explicit list, or ``release_every_days`` from the start date."""
+    if "releases" in t:
+        out = []
+        for b, bpath in r.tables(t["releases"], f"{path}.releases", "{date, quantity}"):
+            d = r.date(b, "date", bpath)
+            if not tstart <= d <= tend:
+                raise r.fail(f"{bpath}.date", f"{d} is outside the tool's dates {tstart} to {tend}")
+            out.append(VoucherRelease(d, r.number(b, "quantity", bpath, integer=True, minimum=0)))
+        total = sum(b.quantity for b in out)
+        if total > quantity:
+            raise r.fail(f"{path}.releases", f"batches release {total} vouchers, more than quantity {quantity}")
+        return tuple(sorted(out, key=lambda b: b.date))
+    every = r.number(t, "release_every_days", path, default=7, integer=True, minimum=1)
+    dates = []
+    d = tstart
+    while d <= tend:
+        dates.append(d)
+        d += dt.timedelta(days=every)
+    base, extra = divmod(quantity, len(dates))
+    return tuple(VoucherRelease(d, base + (1 if i < extra else 0)) for i, d in enumerate(dates))
+
+
+
+class VoucherProgramme(ToolEffect):
     """One voucher tool's vouchers, from release to redemption or expiry.
 
     Attributes:
@@ -69,8 +186,7 @@ class VoucherProgramme:
     """
 
     def __init__(self, tool: VoucherTool, model):
-        self.tool = tool
-        self.model = model
+        super().__init__(tool, model)
         hh = model.households
         params = model.params
         self.flow_cols = [FLOW_SECTORS.index(s) for s in tool.sectors if s in FLOW_SECTORS]
@@ -343,3 +459,63 @@ class VoucherProgramme:
         """(issued, redeemed, expired, outstanding) in sample vouchers, from the status of every voucher."""
         return (int(self.status.size), int((self.status == REDEEMED).sum()), int((self.status == EXPIRED).sum()),
                 int((self.status == OUTSTANDING).sum()))
+
+    # ------------------------------------------------------------ the economy's calls
+    def before_spending(self, day: int) -> None:
+        """Vouchers released today are claimed."""
+        self.release(day, self.model.streams.get(f"voucher-claims:{self.tool.name}", day))
+
+    def after_flow_spending(self, day: int, flow_multipliers: np.ndarray) -> None:
+        """Holders transact, top up or let their vouchers wait."""
+        self.redeem_planned_and_topped_up(day, flow_multipliers, self.model.streams.get(f"voucher:{self.tool.name}", day))
+
+    def on_durable_purchase(self, durable: str, day: int, buyers: np.ndarray, price_yuan: float) -> None:
+        """Car vouchers are used on the car a holder buys."""
+        if durable == "cars":
+            self.redeem_on_durable(day, buyers, price_yuan)
+
+    def end_of_day(self, day: int) -> None:
+        self.expire(day)
+
+    # ------------------------------------------------------------ accounting
+    def account_problems(self) -> list[str]:
+        """Vouchers issued = redeemed + expired + outstanding, by voucher and in the daily counts."""
+        name = self.tool.name
+        problems = []
+        issued, redeemed, expired, outstanding = self.status_counts()
+        if issued != redeemed + expired + outstanding:
+            problems.append(f"tool {name}: vouchers issued {issued} != redeemed {redeemed} + expired {expired} + outstanding {outstanding}")
+        counts = self.model.books.voucher_counts(name)
+        w = self.model.households.weight
+        if not _close(counts.issued.sum(), issued * w, issued * w):
+            problems.append(f"tool {name}: daily issued sums to {counts.issued.sum():,.1f}, not {issued * w:,.1f}")
+        if not _close(counts.redeemed.sum(), redeemed * w, issued * w):
+            problems.append(f"tool {name}: daily redeemed sums to {counts.redeemed.sum():,.1f}, not {redeemed * w:,.1f}")
+        if not _close(counts.outstanding[-1], outstanding * w, issued * w):
+            problems.append(f"tool {name}: outstanding at the end {counts.outstanding[-1]:,.1f}, not {outstanding * w:,.1f}")
+        return problems
+
+    def summary(self, entry: dict[str, Any]) -> None:
+        entry["vouchers"]["merchants_joined"] = self.merchants_joined
+
+
+def _close(a: float, b: float, scale: float) -> bool:
+    return abs(a - b) <= RELATIVE_TOLERANCE * max(abs(scale), 1.0) + 1e-6
+
+
+TOOL_KIND = ToolKind(
+    name="voucher",
+    settings=VoucherTool,
+    effect=VoucherProgramme,
+    label_zh="消费券",
+    label_en="consumer vouchers",
+    summary="consumer vouchers: spend threshold_yuan, get face_value_yuan off (满减) in one transaction",
+    controls=(
+        BUDGET_CONTROL,
+        ControlSpec("face_value_yuan", "面额", "face value (yuan)", 0.0, 1_000.0, exclusive_minimum=True, always=True),
+        ControlSpec("threshold_yuan", "使用门槛", "threshold (yuan, 0 = none)", 0.0, 10_000.0, always=True),
+    ),
+    derive=_derive,
+    validate=_validate,
+    extra_file_keys=("release_every_days",),
+)

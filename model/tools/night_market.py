@@ -1,0 +1,121 @@
+"""Tool kind ``night_market``: night-economy support for late-opening merchants and night shoppers.
+
+Not to be confused with the sector ``night_market`` (night spending, 夜间消费), which exists with
+or without this tool. The tool offers merchants in its ``sectors`` an allowance per night open
+late (per merchant and/or ``night_allowance_per_m2`` of floor area, capped), fees waived, and a
+cut in the cost of opening late at no outlay (an off-peak power price); and it may give night
+shoppers a spend-threshold discount. Whether merchants open and how shoppers respond is the
+night-economy rule's (``model/rules/night_economy.py``); this module says what is offered and
+pays it: allowances and waived fees to merchants open late, discounts reimbursed to merchants,
+from the pool until it is empty. Its supported sales (for the gross leverage) are all night
+sales on nights it paid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.rules.night_economy import NightOffer
+from model.sectors import SECTOR_INDEX
+from model.tools.base import BUDGET_CONTROL, ControlSpec, Tool, ToolEffect, ToolKind, setting
+
+
+@dataclass(frozen=True, kw_only=True)
+class NightMarketTool(Tool):
+    """Night-economy support: allowances to late-opening merchants and discounts for consumers.
+
+    Attributes:
+        consumer_discount_face_yuan: discount per night transaction reaching the threshold.
+        consumer_discount_threshold_yuan: threshold for the consumer discount.
+        allowance_per_merchant_night_yuan: paid per merchant per night open late.
+        night_allowance_per_m2: paid per square metre of floor area per night open late (yuan).
+        max_allowance_per_merchant_night_yuan: cap per merchant-night (no cap when 0).
+        fee_waiver_yuan_per_night: fees waived per merchant-night open late (counted as outlay).
+        late_cost_reduction_share: share of late-opening cost removed at no outlay (off-peak power price).
+        sectors: merchant sectors that qualify.
+    """
+
+    consumer_discount_face_yuan: float = setting(0.0, unit="yuan per transaction", minimum=0,
+                                                 description="discount per night transaction reaching the threshold")
+    consumer_discount_threshold_yuan: float = setting(0.0, unit="yuan", minimum=0,
+                                                      description="threshold of the consumer discount (at least "
+                                                                  "the discount)")
+    allowance_per_merchant_night_yuan: float = setting(0.0, unit="yuan per merchant-night", minimum=0,
+                                                       description="paid per merchant per night open late")
+    night_allowance_per_m2: float = setting(0.0, unit="yuan per m² per night", minimum=0,
+                                            description="paid per square metre of floor area per night open late")
+    max_allowance_per_merchant_night_yuan: float = setting(0.0, unit="yuan per merchant-night", minimum=0,
+                                                           description="cap per merchant-night (no cap when 0)")
+    fee_waiver_yuan_per_night: float = setting(0.0, unit="yuan per merchant-night", minimum=0,
+                                               description="fees waived per merchant-night open late (outlay)")
+    late_cost_reduction_share: float = setting(0.0, unit="share", minimum=0, maximum=1,
+                                               description="share of late-opening cost removed at no outlay "
+                                                           "(e.g. an off-peak power price)")
+    sectors: tuple[str, ...] = setting(("catering", "night_market", "daily_goods"), unit="", names="sectors",
+                                       description="merchant sectors that qualify")
+
+
+def _validate(values, r, t, path, common, context) -> None:
+    face, threshold = values["consumer_discount_face_yuan"], values["consumer_discount_threshold_yuan"]
+    if face > 0 and threshold < face:
+        raise r.fail(f"{path}.consumer_discount_threshold_yuan", f"threshold {threshold:g} is below the discount {face:g}")
+
+
+class NightSupport(ToolEffect):
+    """A night-economy tool in a run: what it offers each night, and paying it."""
+
+    tool: NightMarketTool
+
+    def night_offer(self, day, merchant_sector, merchant_area_m2):
+        tool = self.tool
+        if not self.acts_on(day):
+            return None
+        eligible = np.isin(merchant_sector, [SECTOR_INDEX[s] for s in tool.sectors])
+        # A cheaper power price costs the pool nothing, so it lasts for the tool's dates.
+        cost_reduction = np.where(eligible, tool.late_cost_reduction_share, 0.0)
+        if not self.fund.open_for_claims:
+            return NightOffer(eligible, cost_reduction, None, 0.0, 0.0)
+        allowance = tool.allowance_per_merchant_night_yuan + tool.night_allowance_per_m2 * merchant_area_m2
+        if tool.max_allowance_per_merchant_night_yuan > 0:
+            allowance = np.minimum(allowance, tool.max_allowance_per_merchant_night_yuan)
+        support = np.where(eligible, allowance + tool.fee_waiver_yuan_per_night, 0.0)
+        return NightOffer(eligible, cost_reduction, support, tool.consumer_discount_face_yuan,
+                          tool.consumer_discount_threshold_yuan)
+
+    def settle_night(self, day, offer, open_tonight, night_spending, total_night_yuan, qualifying_share):
+        """Allowances to merchants open tonight; consumer discounts on qualifying transactions."""
+        model = self.model
+        paid_any = False
+        due = float(offer.support_yuan[open_tonight & offer.eligible].sum())
+        if due > 0 and self.fund.pay(due, "merchant", day) > 0:
+            paid_any = True
+        if qualifying_share is not None:
+            transactions = total_night_yuan / model.params.ticket_mean_yuan["night_market"] * qualifying_share
+            paid = self.fund.pay(transactions * offer.consumer_discount_face_yuan, "merchant", day)
+            model.books.household_benefit[: night_spending.shape[0]] += night_spending / max(total_night_yuan, 1e-12) * paid
+            if paid > 0:
+                paid_any = True
+        if paid_any:
+            model.books.supported(self.tool.name)[day] += total_night_yuan
+
+
+TOOL_KIND = ToolKind(
+    name="night_market",
+    settings=NightMarketTool,
+    effect=NightSupport,
+    label_zh="夜间经济补贴",
+    label_en="night-economy support",
+    summary="allowances and fee waivers to merchants opening late, a cheaper late-opening cost, night consumer "
+            "discounts",
+    controls=(
+        BUDGET_CONTROL,
+        ControlSpec("allowance_per_merchant_night_yuan", "每户每晚补贴", "allowance per merchant-night (yuan)",
+                    0.0, 2_000.0, unless_given=("allowance_per_merchant_night_yuan", "night_allowance_per_m2")),
+        ControlSpec("night_allowance_per_m2", "每平方米每晚补贴", "allowance per m² per night (yuan)", 0.0, 50.0),
+        ControlSpec("consumer_discount_face_yuan", "夜间满减面额", "night consumer discount (yuan)", 0.0, 500.0),
+        ControlSpec("late_cost_reduction_share", "夜间经营成本降低比例", "late-opening cost cut (share)", 0.0, 1.0),
+    ),
+    validate=_validate,
+)
