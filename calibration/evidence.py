@@ -273,9 +273,14 @@ class StudyResult:
 
 
 def run_study(study: Study, *, scale: float, seed: int, replications: int,
-              progress: Callable[[str], None] | None = None) -> StudyResult:
-    """Run one study's scenario against its counterfactual, ``replications`` times."""
-    scenario = scenario_from_dict(study.raw, f"{EVIDENCE_FILE.name} [studies.{study.name}]")
+              progress: Callable[[str], None] | None = None, behaviour: dict[str, Any] | None = None) -> StudyResult:
+    """Run one study's scenario against its counterfactual, ``replications`` times.
+
+    ``behaviour`` overrides behaviour parameters as a scenario's [behaviour] table
+    does (``{name: value}`` or ``{name: {key: value}}``); the estimation uses it.
+    """
+    raw = study.raw if not behaviour else {**study.raw, "behaviour": copy.deepcopy(behaviour)}
+    scenario = scenario_from_dict(raw, f"{EVIDENCE_FILE.name} [studies.{study.name}]")
     measures: dict[str, list[float]] = {}
     for r in range(replications):
         pair = simulate_replication(scenario, scale, RandomStreams.from_seed(seed, r), tool_breakdown=False)

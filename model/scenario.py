@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from model import tools as tool_kinds
-from model.parameters import BehaviourParameters, national_defaults
+from model.parameters import BehaviourParameters, ParameterRangeError, national_defaults
 from model.sectors import FLOW_SECTORS, NON_RETAIL, SECTORS
 from model.tools.base import Tool, ToolContext
 
@@ -587,11 +587,16 @@ def scenario_from_dict(raw: dict[str, Any], origin: str = "<dict>") -> Scenario:
             raise r.fail(f"behaviour.{exc.args[0]}", "unknown behaviour parameter (see model/parameters/behaviour.toml)") from None
         except TypeError as exc:
             raise r.fail("behaviour", str(exc)) from None
+        except ParameterRangeError as exc:
+            raise r.fail(f"behaviour.{exc.path}", exc.reason) from None
 
     if city.car_price_yuan is not None:
         # A city's own car price replaces the national behaviour default.
-        behaviour = behaviour.with_overrides({"car_price_yuan": city.car_price_yuan},
-                                             origin=r.provenance.get("city.car_price_yuan", origin))
+        try:
+            behaviour = behaviour.with_overrides({"car_price_yuan": city.car_price_yuan},
+                                                 origin=r.provenance.get("city.car_price_yuan", origin))
+        except ParameterRangeError as exc:
+            raise r.fail("city.car_price_yuan", exc.reason) from None
     conditions = _read_conditions(r, raw.get("conditions", {}), start, end)
     traw = raw.get("tools", {})
     if not isinstance(traw, dict):

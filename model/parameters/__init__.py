@@ -22,12 +22,64 @@ BEHAVIOUR_FILE = PARAMETER_DIR / "behaviour.toml"
 NATIONAL_DEFAULTS_FILE = PARAMETER_DIR / "national_defaults.toml"
 
 
-def read_parameter_file(path: Path) -> dict[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class ValidRange:
+    """Where a parameter keeps its meaning and the model's rules hold (inclusive bounds).
+
+    Attributes:
+        min: lowest accepted value.
+        max: highest accepted value.
+        reason: why these bounds.
+    """
+
+    min: float
+    max: float
+    reason: str
+
+    def contains(self, value: float) -> bool:
+        return self.min <= value <= self.max
+
+
+class ParameterRangeError(ValueError):
+    """A behaviour value outside its documented valid range.
+
+    Attributes:
+        path: ``name`` or ``name.key``.
+        reason: the value, the accepted range and why, in one sentence.
+    """
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"behaviour.{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def _read_range(path: Path, name: str, entry: dict[str, Any]) -> ValidRange:
+    raw = entry.get("valid_range")
+    if not isinstance(raw, dict) or set(raw) != {"min", "max", "reason"}:
+        raise ValueError(f"{path}: parameter '{name}' needs valid_range = {{ min = ..., max = ..., reason = \"...\" }}")
+    lo, hi, why = raw["min"], raw["max"], raw["reason"]
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in (lo, hi)) or not lo < hi:
+        raise ValueError(f"{path}: parameter '{name}': valid_range needs numbers with min < max, got {lo!r}, {hi!r}")
+    if not str(why).strip():
+        raise ValueError(f"{path}: parameter '{name}': valid_range needs a reason")
+    valid = ValidRange(float(lo), float(hi), str(why))
+    values = entry["value"].items() if isinstance(entry["value"], dict) else [(None, entry["value"])]
+    for key, v in values:
+        if not valid.contains(v):
+            where = f"{name}.{key}" if key else name
+            raise ValueError(f"{path}: the documented value of {where} ({v}) is outside its valid_range [{lo}, {hi}]")
+    return valid
+
+
+def read_parameter_file(path: Path, *, require_range: bool = False) -> dict[str, dict[str, Any]]:
     """Read a documented parameter file into ``{name: entry}``.
+
+    With ``require_range`` every entry needs a ``valid_range`` holding its value.
 
     Raises:
         ValueError: an entry lacks a value, unit, description, or both a
-            reference and an assumption.
+            reference and an assumption, or (``require_range``) a valid range.
     """
     with open(path, "rb") as handle:
         entries = tomllib.load(handle)
@@ -37,6 +89,8 @@ def read_parameter_file(path: Path) -> dict[str, dict[str, Any]]:
             raise ValueError(f"{path}: parameter '{name}' lacks {', '.join(missing)}")
         if "reference" not in entry and "assumption" not in entry:
             raise ValueError(f"{path}: parameter '{name}' has neither a reference nor an assumption")
+        if require_range:
+            entry["valid_range"] = _read_range(path, name, entry)
     return entries
 
 
@@ -132,6 +186,8 @@ class BehaviourParameters:
     tourism_voucher_redemption_rate: float
     # Provenance of every value, for manifests and reports; not a behaviour.
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # Documented valid range of every parameter (behaviour.toml valid_range); not a behaviour.
+    ranges: dict[str, ValidRange] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def default(cls) -> "BehaviourParameters":
@@ -141,22 +197,57 @@ class BehaviourParameters:
     @classmethod
     def read_defaults(cls) -> "BehaviourParameters":
         """Read the defaults from ``behaviour.toml``."""
-        entries = read_parameter_file(BEHAVIOUR_FILE)
-        names = [f.name for f in dataclasses.fields(cls) if f.name != "sources"]
+        entries = read_parameter_file(BEHAVIOUR_FILE, require_range=True)
+        names = _behaviour_names(cls)
         missing = [n for n in names if n not in entries]
         if missing:
             raise ValueError(f"{BEHAVIOUR_FILE}: no entry for {', '.join(missing)}")
         values = {n: entries[n]["value"] for n in names}
         sources = {n: entries[n].get("reference") or "assumption: " + entries[n]["assumption"] for n in names}
-        return cls(**values, sources=sources)
+        ranges = {n: entries[n]["valid_range"] for n in names}
+        out = cls(**values, sources=sources, ranges=ranges)
+        out.check_ranges()
+        return out
+
+    def valid_range(self, path: str) -> ValidRange:
+        """The valid range of parameter ``name`` or of one entry ``name.key`` of a table.
+
+        Raises:
+            KeyError: no such parameter or entry.
+        """
+        name, _, key = path.partition(".")
+        if name not in self.ranges:
+            raise KeyError(path)
+        current = getattr(self, name)
+        if key and (not isinstance(current, dict) or key not in current):
+            raise KeyError(path)
+        if not key and isinstance(current, dict):
+            raise KeyError(path)
+        return self.ranges[name]
+
+    def check_ranges(self) -> None:
+        """Raise ParameterRangeError for the first value outside its valid range, or broken order between two."""
+        for name, valid in self.ranges.items():
+            current = getattr(self, name)
+            values = current.items() if isinstance(current, dict) else [(None, current)]
+            for key, v in values:
+                if not valid.contains(v):
+                    path = f"{name}.{key}" if key is not None else name
+                    raise ParameterRangeError(path, f"{v:g} is outside the valid range [{valid.min:g}, {valid.max:g}]: "
+                                                    f"{valid.reason} (model/parameters/behaviour.toml)")
+        if self.windfall_mpc_min > self.windfall_mpc_max:
+            raise ParameterRangeError("windfall_mpc_min", f"{self.windfall_mpc_min:g} is above windfall_mpc_max "
+                                                          f"({self.windfall_mpc_max:g}): the propensity falls with savings")
 
     def with_overrides(self, overrides: dict[str, Any], origin: str = "scenario") -> "BehaviourParameters":
         """A copy with some parameters replaced; dict-valued ones are merged key by key.
 
         Raises:
             KeyError: an override names no parameter, or a dict override names an unknown key.
+            TypeError: a value is not a number (or not whole where a whole number is needed).
+            ParameterRangeError: a value is outside its documented valid range.
         """
-        known = {f.name: f for f in dataclasses.fields(self) if f.name != "sources"}
+        known = {f.name: f for f in dataclasses.fields(self) if f.name in _behaviour_names(type(self))}
         changes: dict[str, Any] = {}
         sources = dict(self.sources)
         for name, value in overrides.items():
@@ -181,11 +272,21 @@ class BehaviourParameters:
                 value = int(value)
             changes[name] = value
             sources[name] = origin
-        return dataclasses.replace(self, **changes, sources=sources)
+        out = dataclasses.replace(self, **changes, sources=sources)
+        out.check_ranges()
+        return out
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values, for manifests."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "sources"}
+        return {n: getattr(self, n) for n in _behaviour_names(type(self))}
+
+
+#: Fields of BehaviourParameters that are documentation, not behaviour.
+_NOT_BEHAVIOUR = ("sources", "ranges")
+
+
+def _behaviour_names(cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls) if f.name not in _NOT_BEHAVIOUR]
 
 
 @lru_cache(maxsize=1)

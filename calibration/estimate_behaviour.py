@@ -1,0 +1,382 @@
+"""Estimating the household behaviour parameters from the published evidence (``python run.py estimate``).
+
+One set of behaviour parameters, and one ensemble of sets for its
+uncertainty, serves every city and every study. This module is the model's
+side of the estimation in ``calibration/estimation.py``:
+
+* **What is estimated** and within which prior bounds: ``calibration/estimation.toml``
+  ``[parameters]``; each bound must lie inside the parameter's documented
+  valid range (``model/parameters/behaviour.toml``). Other parameters keep
+  their documented values.
+* **What it is estimated from**: every published figure in
+  ``calibration/evidence.toml`` with a value or a range; a range is read as a
+  90% interval, a point without a published error gets a stated relative
+  standard deviation (``[uncertainty]``). Figures published only as a sign are
+  not in the likelihood; the fit table shows how the estimate stands against them.
+* **The simulator**: each study's scenario (its own programme: thresholds,
+  validity, waves, allocation) in the national-average evidence city, against
+  its no-policy counterfactual, at ``scale``, always on the same random
+  numbers (root seed ``[method] seed``, replication 0).
+
+It writes into the output folder (default ``calibration/estimated/``), all at
+once or not at all:
+
+* ``behaviour_estimate.toml``: the point estimate, each value marked ``derived``;
+* ``behaviour_ensemble.csv``: ``ensemble_size`` parameter sets, one per row (set 0 first);
+* ``behaviour_fit.csv``: every published figure beside the model at the point
+  estimate and the 5-95% range over the ensemble, each simulated;
+* ``estimation_design.csv``: every simulated parameter set and its moments;
+* ``estimation_manifest.json``: settings, seed, timings, versions and commit.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from calibration.estimation import EstimateResult, EstimationError, Moment, Prior, Settings, estimate
+from calibration.evidence import EVIDENCE_FILE, Published, Study, read_evidence, run_study
+
+CONFIG_FILE = Path(__file__).resolve().parent / "estimation.toml"
+DEFAULT_OUT = Path(__file__).resolve().parent / "estimated"
+#: z for the two-sided 90% interval a published range is read as.
+Z90 = 1.6448536269514722
+
+
+def _plain(value: Any) -> Any:
+    return value["value"] if isinstance(value, dict) and "value" in value else value
+
+
+@dataclass(frozen=True)
+class EstimationConfig:
+    """``estimation.toml`` as read.
+
+    Attributes:
+        path: the file.
+        priors: estimated parameters and their bounds.
+        settings: method settings.
+        scale: share of the evidence city's households simulated.
+        scale_by_study: per-study scale where a study needs more households.
+        replications: replications per study and parameter set.
+        range_coverage: coverage a published range is read as.
+        point_relative_sd: sd of a point figure without a published error, relative to it.
+        zero_sd: sd of a figure published as zero.
+    """
+
+    path: Path
+    priors: tuple[Prior, ...]
+    settings: Settings
+    scale: float
+    scale_by_study: dict[str, float]
+    replications: int
+    range_coverage: float
+    point_relative_sd: float
+    zero_sd: float
+
+
+def read_config(path: Path = CONFIG_FILE) -> EstimationConfig:
+    """Read and check the estimation settings; errors name the file and the field."""
+    from model.parameters import BehaviourParameters
+
+    try:
+        with open(path, "rb") as handle:
+            raw = tomllib.load(handle)
+    except OSError as exc:
+        raise EstimationError(f"{path}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise EstimationError(f"{path}: not valid TOML ({exc})") from None
+
+    def number(table: dict, key: str, where: str, *, integer: bool = False, low: float = 0.0,
+               high: float = math.inf) -> float:
+        value = _plain(table.get(key))
+        if value is None:
+            raise EstimationError(f"{path}: {where}.{key} is missing")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and float(value) != int(value)):
+            raise EstimationError(f"{path}: {where}.{key} must be a {'whole ' if integer else ''}number, got {value!r}")
+        if not low <= value <= high:
+            raise EstimationError(f"{path}: {where}.{key} = {value} is outside [{low}, {high}]")
+        return int(value) if integer else float(value)
+
+    method = raw.get("method", {})
+    unc = raw.get("uncertainty", {})
+    settings = Settings(seed=number(method, "seed", "method", integer=True),
+                        design_points=number(method, "design_points", "method", integer=True, low=1),
+                        refine_points=number(method, "refine_points", "method", integer=True),
+                        ensemble_size=number(method, "ensemble_size", "method", integer=True, low=1),
+                        walkers=number(method, "walkers", "method", integer=True, low=2),
+                        steps=number(method, "steps", "method", integer=True, low=1),
+                        burn=number(method, "burn", "method", integer=True),
+                        gp_restarts=number(method, "gp_restarts", "method", integer=True))
+    scale_by_study = {k: number(method.get("scale_by_study", {}), k, "method.scale_by_study", low=1e-6, high=1.0)
+                      for k in method.get("scale_by_study", {})}
+    defaults = BehaviourParameters.default()
+    priors = []
+    for name, entry in raw.get("parameters", {}).items():
+        where = f"parameters.{name}"
+        low, high = number(entry, "low", where, low=-math.inf), number(entry, "high", where, low=-math.inf)
+        try:
+            valid = defaults.valid_range(name)
+        except KeyError:
+            raise EstimationError(f"{path}: {where}: no behaviour parameter {name!r} (see model/parameters/behaviour.toml)") from None
+        if not (valid.min <= low < high <= valid.max):
+            raise EstimationError(f"{path}: {where}: bounds [{low}, {high}] must satisfy low < high and lie inside "
+                                  f"the valid range [{valid.min}, {valid.max}] ({valid.reason})")
+        priors.append(Prior(name, low, high, str(entry.get("reason", ""))))
+    if not priors:
+        raise EstimationError(f"{path}: [parameters] lists nothing to estimate")
+    return EstimationConfig(
+        path=path, priors=tuple(priors), settings=settings,
+        scale=number(method, "scale", "method", low=1e-6, high=1.0), scale_by_study=scale_by_study,
+        replications=number(method, "replications", "method", integer=True, low=1),
+        range_coverage=number(unc, "range_coverage", "uncertainty", low=0.5, high=0.999),
+        point_relative_sd=number(unc, "point_relative_sd", "uncertainty", low=1e-6),
+        zero_sd=number(unc, "zero_sd", "uncertainty", low=1e-6))
+
+
+# ------------------------------------------------------------------ published figures as moments
+
+
+def moment_key(study: str, measure: str) -> str:
+    return f"{study}:{measure}"
+
+
+def figure_moment(study: Study, pub: Published, config: EstimationConfig) -> Moment | None:
+    """The target and standard deviation a published figure stands for (None: a sign only, not in the likelihood)."""
+    from scipy.stats import norm
+
+    key = moment_key(study.name, pub.measure)
+    if pub.low is not None and pub.high is not None:
+        z = float(norm.ppf(0.5 + config.range_coverage / 2))
+        return Moment(key, (pub.low + pub.high) / 2, (pub.high - pub.low) / (2 * z), pub.text())
+    if pub.value is not None:
+        sd = config.zero_sd if pub.value == 0 else config.point_relative_sd * abs(pub.value)
+        return Moment(key, float(pub.value), sd, pub.text())
+    return None
+
+
+def published_moments(studies: list[Study], config: EstimationConfig) -> list[Moment]:
+    """Every published figure with a value or a range, as a moment."""
+    out = []
+    for s in studies:
+        for pub in s.published:
+            m = figure_moment(s, pub, config)
+            if m is not None:
+                out.append(m)
+    return out
+
+
+def behaviour_overrides(values: dict[str, float]) -> dict[str, Any]:
+    """``{"a": 1, "b.key": 2}`` as a scenario [behaviour] table ``{"a": 1, "b": {"key": 2}}``."""
+    out: dict[str, Any] = {}
+    for path, value in values.items():
+        name, _, key = path.partition(".")
+        if key:
+            out.setdefault(name, {})[key] = value
+        else:
+            out[name] = value
+    return out
+
+
+def simulate_studies(studies: list[Study], config: EstimationConfig, values: dict[str, float], *,
+                     seed: int | None = None) -> dict[str, float]:
+    """Every measure of every study at one parameter set, on the estimation's common random numbers."""
+    seed = config.settings.seed if seed is None else seed
+    out = {}
+    for s in studies:
+        res = run_study(s, scale=config.scale_by_study.get(s.name, config.scale), seed=seed,
+                        replications=config.replications, behaviour=behaviour_overrides(values))
+        for measure in res.measures:
+            out[moment_key(s.name, measure)] = res.mean(measure)
+    return out
+
+
+# ------------------------------------------------------------------ the fit table
+
+
+def fit_rows(studies: list[Study], config: EstimationConfig, point_sim: dict[str, float],
+             ensemble_sims: list[dict[str, float]]) -> list[dict[str, Any]]:
+    """Each published figure (and each extra measure) beside the model at the estimate and over the ensemble."""
+    rows = []
+    for s in studies:
+        entries = [(p.measure, p) for p in s.published] + [(m, None) for m in s.also]
+        for measure, pub in entries:
+            key = moment_key(s.name, measure)
+            values = np.array([e.get(key, np.nan) for e in ensemble_sims], dtype=float)
+            values = values[np.isfinite(values)]
+            lo, hi = (np.percentile(values, [5, 95]) if values.size else (np.nan, np.nan))
+            point = float(point_sim.get(key, np.nan))
+            moment = figure_moment(s, pub, config) if pub is not None else None
+            if pub is None:
+                verdict = "model only"
+            elif moment is None:
+                verdict = pub.verdict(point) + " (sign only: not in the likelihood)"
+            else:
+                z = (point - moment.target) / moment.sd
+                reached = (pub.low is not None and pub.low <= point <= pub.high) or abs(z) <= 2
+                verdict = ("reached" if reached else "NOT reached") + f": z = {z:+.1f}"
+            rows.append({
+                "study": s.name, "measure": measure, "published": pub.text() if pub else "",
+                "target": moment.target if moment else np.nan, "target_sd": moment.sd if moment else np.nan,
+                "model_at_estimate": point, "ensemble_p05": float(lo), "ensemble_p95": float(hi),
+                "ensemble_members": int(values.size), "verdict": verdict,
+                "source": pub.source if pub else "model only",
+            })
+    return rows
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def estimate_toml(result: EstimateResult, config: EstimationConfig, command: str) -> str:
+    """The point estimate as a documented parameter table."""
+    lines = ["# Behaviour parameters estimated jointly from the published evidence (calibration/evidence.toml).",
+             f"# Made by: {command}", f"# Settings: {config.path.name}, seed {config.settings.seed}.", ""]
+    for prior, value in zip(result.priors, result.point):
+        lines += [f'["{prior.name}"]', f"value = {float(value):.6g}",
+                  f"prior = [{prior.low:g}, {prior.high:g}]",
+                  'derived = "highest posterior density among the posterior samples of python run.py estimate '
+                  '(Gaussian-process surrogate of the evidence studies, synthetic likelihood, emcee)"', ""]
+    return "\n".join(lines)
+
+
+def ensemble_csv(result: EstimateResult) -> str:
+    rows = [{"set": i, **d} for i, d in enumerate(result.as_dicts(result.ensemble))]
+    return _csv(rows)
+
+
+def design_csv(result: EstimateResult) -> str:
+    keys = list(result.surrogate.keys)
+    rows = []
+    for i, (x, y) in enumerate(zip(result.design, result.simulated)):
+        rows.append({"run": i, **{p.name: float(v) for p, v in zip(result.priors, x)},
+                     **{k: float(v) for k, v in zip(keys, y)}})
+    return _csv(rows)
+
+
+def write_outputs(out_dir: Path, files: dict[str, str], *, replace: bool) -> Path:
+    """Write every file into ``out_dir`` at once: a temporary folder renamed into place."""
+    if out_dir.exists() and not replace:
+        raise EstimationError(f"{out_dir}: folder exists; pass --replace to overwrite it or choose another --out")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        for name, text in files.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        old = None
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}-old-{os.getpid()}")
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+# ------------------------------------------------------------------ the whole estimation
+
+
+def run_estimation(config: EstimationConfig, studies: list[Study], *, progress: Callable[[str], None] | None = None,
+                   verify_members: int | None = None) -> tuple[EstimateResult, list[dict[str, Any]], dict[str, Any]]:
+    """Estimate, then simulate the estimate and the ensemble for the fit table. Returns (result, fit rows, timings)."""
+    say = progress or (lambda _line: None)
+    moments = published_moments(studies, config)
+    started = time.perf_counter()
+    result = estimate(lambda values: simulate_studies(studies, config, values), list(config.priors), moments,
+                      config.settings, progress=say)
+    estimated = time.perf_counter()
+    point_sim = simulate_studies(studies, config, result.as_dicts(result.point)[0])
+    members = result.as_dicts(result.ensemble)[: verify_members if verify_members is not None else None]
+    ensemble_sims = []
+    for i, values in enumerate(members):
+        ensemble_sims.append(simulate_studies(studies, config, values))
+        say(f"fit table: ensemble member {i + 1} of {len(members)}")
+    rows = fit_rows(studies, config, point_sim, ensemble_sims)
+    timings = {"estimation_seconds": round(estimated - started, 1),
+               "fit_table_seconds": round(time.perf_counter() - estimated, 1),
+               "simulator_calls": int(result.design.shape[0]) + 1 + len(members)}
+    return result, rows, timings
+
+
+def manifest(config: EstimationConfig, result: EstimateResult, timings: dict[str, Any], command: str) -> str:
+    from model.runner import git_commit, package_versions
+
+    return json.dumps({
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+        "config_file": str(config.path.name),
+        "settings": config.settings.__dict__,
+        "scale": config.scale, "scale_by_study": config.scale_by_study, "replications": config.replications,
+        "priors": [p.__dict__ for p in config.priors],
+        "moments": [m.__dict__ for m in result.moments],
+        "point_estimate": result.as_dicts(result.point)[0],
+        "posterior_samples": int(result.chain.shape[0]),
+        "acceptance_fraction": result.acceptance,
+        "timings": timings,
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+    }, indent=2, default=float)
+
+
+def format_fit(rows: list[dict[str, Any]]) -> str:
+    lines = [f"{'study':<16} {'measure':<34} {'published':<12} {'at estimate':>11} {'ensemble 5-95%':>20}  verdict"]
+    for r in rows:
+        span = f"{r['ensemble_p05']:.2f} to {r['ensemble_p95']:.2f}"
+        lines.append(f"{r['study']:<16} {r['measure']:<34} {r['published']:<12} {r['model_at_estimate']:>11.3f} "
+                     f"{span:>20}  {r['verdict']}")
+    return "\n".join(lines)
+
+
+def main_with_args(args) -> int:
+    """``run.py estimate``: estimate and write the outputs (raises EstimationError for a bad request)."""
+    config = read_config(Path(args.config))
+    studies = read_evidence(Path(args.evidence_file))
+    out = Path(args.out)
+    if out.exists() and not args.replace:
+        raise EstimationError(f"{out}: folder exists; pass --replace to overwrite it or choose another --out")
+    if args.quick:
+        s = config.settings
+        config = EstimationConfig(**{**config.__dict__, "settings": Settings(
+            seed=s.seed, design_points=max(2 * len(config.priors) + 2, 24), refine_points=8, ensemble_size=s.ensemble_size,
+            walkers=s.walkers, steps=200, burn=200, gp_restarts=0)})
+
+    def progress(line: str) -> None:
+        if not args.quiet:
+            print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+
+    command = "python run.py estimate " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else "python run.py estimate"
+    result, rows, timings = run_estimation(config, studies, progress=progress, verify_members=args.verify_members)
+    files = {
+        "behaviour_estimate.toml": estimate_toml(result, config, command),
+        "behaviour_ensemble.csv": ensemble_csv(result),
+        "behaviour_fit.csv": _csv(rows),
+        "estimation_design.csv": design_csv(result),
+        "estimation_manifest.json": manifest(config, result, timings, command),
+    }
+    write_outputs(out, files, replace=args.replace)
+    print(format_fit(rows))
+    print(f"\nestimation {timings['estimation_seconds']:.0f} s, fit table {timings['fit_table_seconds']:.0f} s; "
+          f"written to {out}")
+    return 0
