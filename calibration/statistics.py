@@ -1,10 +1,13 @@
 """City statistics: the published figures calibration fits the model to.
 
 ``calibration/data/city_statistics.csv`` holds one published figure a row:
-``city, indicator, year, period, value, unit, source, estimate, note``. This
-module reads and checks it (every row needs a city, an indicator, a year, a
-value and a source; a bad row is an error naming the file, the line and the
-field) and picks the base-year figures calibration targets: rows whose period
+``city, indicator, year, period, value, unit, source, label, note``. ``label``
+says what the figure is: ``source`` (printed as such in the publication named
+in ``source``), ``derived`` (computed from published figures; ``note`` gives the
+method) or ``assumption`` (``note`` gives the reason). This module reads and
+checks it (every row needs a city, an indicator, a year, a value, a source and
+a label, and a derived or assumed row its method or reason; a bad row is an
+error naming the file, the line and the field) and picks the base-year figures calibration targets: rows whose period
 is the whole calendar year (``period = "year"``), not a plan target, a quarter
 or a derived "implied" figure.
 """
@@ -19,7 +22,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STATISTICS_FILE = PROJECT_ROOT / "calibration" / "data" / "city_statistics.csv"
 
 #: Columns the file must have.
-COLUMNS = ("city", "indicator", "year", "period", "value", "unit", "source", "estimate", "note")
+COLUMNS = ("city", "indicator", "year", "period", "value", "unit", "source", "label", "note")
+#: What a figure can be: printed in its source, derived from printed figures, or assumed.
+LABELS = ("source", "derived", "assumption")
 #: The period of a figure that covers a whole calendar year.
 WHOLE_YEAR = "year"
 
@@ -56,8 +61,9 @@ class Statistic:
         period: the part of the year ('year' for the whole calendar year, 'Jan-Sep', 'year (target)', ...).
         value: the figure, in ``unit``.
         unit: yuan, fraction, yuan_per_person_per_year, ...
-        source: where it was published.
-        estimate: whether it is derived or estimated rather than published as such.
+        source: where it was published (or, for a derived figure, where its inputs were).
+        label: 'source', 'derived' or 'assumption' (see LABELS).
+        estimate: whether it is derived or assumed rather than published as such.
         note: how it was derived, caveats.
         line: line number in the file (for messages).
     """
@@ -72,12 +78,13 @@ class Statistic:
     estimate: bool
     note: str
     line: int
+    label: str = "source"
 
     def citation(self) -> str:
-        """Short provenance for tables: the source, marked when the figure is an estimate."""
+        """Short provenance for tables: the source, marked when the figure is derived or assumed."""
         text = self.source
         if self.estimate:
-            text = "ESTIMATE: " + (self.note or "derived figure") + " — " + text
+            text = f"{self.label.upper()}: " + (self.note or "derived figure") + " — " + text
         return text
 
 
@@ -126,13 +133,23 @@ def _read_row(path: Path, line: int, row: dict) -> Statistic:
         raise StatisticsError(path, line, "value", f"expected a number, got {text('value')!r}", row) from None
     if value != value:
         raise StatisticsError(path, line, "value", "is not a number (NaN)", row)
-    estimate_text = text("estimate").lower()
-    if estimate_text not in ("", "true", "false"):
-        raise StatisticsError(path, line, "estimate", f"expected true or false, got {text('estimate')!r}", row)
+    if "label" in row:
+        label = text("label").lower()
+        if label not in LABELS:
+            raise StatisticsError(path, line, "label", f"expected one of {', '.join(LABELS)}, got {text('label')!r}: "
+                                  "every figure says whether it is printed in its source, derived or assumed", row)
+        if label != "source" and not text("note"):
+            raise StatisticsError(path, line, "note", f"missing: a {label} figure states its "
+                                  f"{'method' if label == 'derived' else 'reason'} in the note", row)
+    else:  # an older file with a true/false estimate column
+        estimate_text = text("estimate").lower()
+        if estimate_text not in ("", "true", "false"):
+            raise StatisticsError(path, line, "estimate", f"expected true or false, got {text('estimate')!r}", row)
+        label = "derived" if estimate_text == "true" else "source"
     # A blank period is not taken for a whole year: only rows that say "year" are annual figures.
     return Statistic(city=text("city").lower(), indicator=text("indicator"), year=year, period=text("period"),
-                     value=value, unit=text("unit"), source=text("source"), estimate=estimate_text == "true",
-                     note=text("note"), line=line)
+                     value=value, unit=text("unit"), source=text("source"), estimate=label != "source",
+                     note=text("note"), line=line, label=label)
 
 
 def cities(statistics: list[Statistic]) -> list[str]:

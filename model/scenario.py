@@ -3,8 +3,8 @@
 A scenario is a TOML file (format documented in ``scenarios/FORMAT.md``). This
 module reads one into typed, validated dataclasses. Every number may be given
 bare (``budget_yuan = 5200000``) or as a sourced table
-(``budget_yuan = { value = 5200000, source = "003_... §..." }`` or with
-``assumption = "reason"``); the loader records where each number came from in
+(``budget_yuan = { value = 5200000, source = "003_... §..." }``, or with
+``derived = "method"`` or ``assumption = "reason"``); the loader records where each number came from in
 ``Scenario.provenance`` and lists the bare ones in ``Scenario.unsourced``.
 
 Bad input raises ``ScenarioError`` naming the file, the field path and what is
@@ -244,11 +244,13 @@ class _Reader:
     def _unwrap(self, raw: Any, path: str) -> Any:
         """Return the bare value of a possibly sourced entry and record its source."""
         if isinstance(raw, dict) and "value" in raw:
-            extra = set(raw) - {"value", "source", "assumption", "unit", "description", "note", "estimate"}
+            extra = set(raw) - {"value", "source", "derived", "assumption", "unit", "description", "note", "estimate"}
             if extra:
                 raise self.fail(path, f"unknown key(s) {sorted(extra)} in a sourced value")
             if "source" in raw:
                 self.provenance[path] = str(raw["source"])
+            elif "derived" in raw:  # computed from sourced figures by the method it states
+                self.provenance[path] = "derived: " + str(raw["derived"])
             elif "assumption" in raw:
                 self.provenance[path] = "assumption: " + str(raw["assumption"])
             else:
@@ -321,7 +323,7 @@ class _Reader:
             if default is ...:
                 raise self.fail(full, "missing required field")
             return default
-        value = table[key]
+        value = self._unwrap(table[key], full)
         if isinstance(value, dt.datetime):
             return value.date()
         if isinstance(value, dt.date):
@@ -707,5 +709,6 @@ def set_field(raw: dict[str, Any], field_path: str, value: Any, origin: str = "<
     elif isinstance(node.get(leaf), dict) and "value" in node[leaf]:
         node[leaf] = {**node[leaf], "value": value, "source": f"override of {field_path}"}
         node[leaf].pop("assumption", None)
+        node[leaf].pop("derived", None)
     else:
         node[leaf] = value

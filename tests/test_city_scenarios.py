@@ -54,11 +54,77 @@ def test_every_city_has_a_scenario():
     assert set(CITIES) <= present
 
 
+#: The three labels a number may carry, as the loader records them in provenance.
+LABEL_PREFIXES = ("derived:", "assumption:")
+
+
+def unlabelled_numbers(scenario) -> list[str]:
+    """Field paths of numbers with no source, derived method or assumption, or an empty one."""
+    empty = []
+    for path, text in scenario.provenance.items():
+        for prefix in LABEL_PREFIXES:
+            if text.startswith(prefix):
+                text = text[len(prefix):]
+        if not text.strip():
+            empty.append(path)
+    return list(scenario.unsourced) + empty
+
+
 def test_every_number_is_sourced(city):
+    """Every number in a city scenario says `source`, `derived` (with its method) or `assumption` (with its reason)."""
     name, scenario = city
-    assert scenario.unsourced == (), f"{name}: bare numbers {scenario.unsourced}"
-    empty = [p for p, s in scenario.provenance.items() if not s.replace("assumption:", "").strip()]
-    assert empty == [], f"{name}: empty source or assumption at {empty}"
+    assert unlabelled_numbers(scenario) == [], f"{name}: numbers without source, derived or assumption"
+
+
+@pytest.mark.parametrize("label", ["source", "derived", "assumption"])
+def test_each_label_is_accepted_and_recorded(label):
+    raw = read_scenario_file(SCENARIOS / "pingliang.toml")
+    raw["tools"]["e_vouchers"]["face_value_yuan"] = {"value": 25, label: "a reason"}
+    scenario = scenario_from_dict(raw, "user.toml")
+    recorded = scenario.provenance["tools.e_vouchers.face_value_yuan"]
+    assert recorded == ("a reason" if label == "source" else f"{label}: a reason")
+    assert unlabelled_numbers(scenario) == []
+
+
+@pytest.mark.parametrize("entry", [{"value": 25}, {"value": 25, "derived": "  "}, {"value": 25, "assumption": ""}],
+                         ids=["no label", "empty derived", "empty assumption"])
+def test_a_number_without_source_derived_or_assumption_is_refused(entry):
+    raw = read_scenario_file(SCENARIOS / "pingliang.toml")
+    raw["tools"]["e_vouchers"]["face_value_yuan"] = entry
+    scenario = scenario_from_dict(raw, "user.toml")
+    assert unlabelled_numbers(scenario) == ["tools.e_vouchers.face_value_yuan"]
+
+
+def test_a_date_can_carry_its_assumption():
+    raw = read_scenario_file(SCENARIOS / "lhasa.toml")
+    start = raw["tools"]["catering_vouchers"]["start_date"]
+    assert isinstance(start, dict) and "assumption" in start, "the 餐饮券 start date is an assumption, not the plan's"
+    scenario = scenario_from_dict(raw, "user.toml")
+    assert scenario.tools["catering_vouchers"].start == dt.date(2023, 6, 1)
+    assert scenario.provenance["tools.catering_vouchers.start_date"].startswith("assumption:")
+
+
+@pytest.mark.parametrize("label, note, accepted", [
+    ("source", "", True), ("derived", "2021 level / (1 + 2021 growth)", True), ("assumption", "no city figure", True),
+    ("", "", False), ("estimate", "x", False), ("derived", "", False), ("assumption", " ", False)])
+def test_statistics_reader_refuses_a_figure_without_label_or_method(tmp_path, label, note, accepted):
+    from calibration.statistics import StatisticsError, read_statistics
+    path = tmp_path / "stats.csv"
+    path.write_text("city,indicator,year,period,value,unit,source,label,note\n"
+                    f"town,retail_sales,2020,year,1e9,yuan,town bulletin 2020,{label},{note}\n", encoding="utf-8")
+    if accepted:
+        row = read_statistics(path)[0]
+        assert (row.label, row.estimate) == (label, label != "source")
+    else:
+        with pytest.raises(StatisticsError, match="line 2.*(label|note)"):
+            read_statistics(path)
+
+
+def test_statistics_rows_carry_source_derived_or_assumption(statistics):
+    assert set(statistics.label) <= {"source", "derived", "assumption"}
+    unexplained = statistics[(statistics.label != "source") & statistics.note.fillna("").str.strip().eq("")]
+    assert unexplained.empty, f"derived or assumed rows with no method or reason: {unexplained.index.tolist()}"
+    assert statistics.source.fillna("").str.strip().ne("").all()
 
 
 def test_tools_cite_their_plan(city):
@@ -100,12 +166,11 @@ def test_scenario_runs_and_balances(city):
 
 
 def test_cited_statistics_match_the_data_file(city, statistics):
-    """A city figure that cites a row of city_statistics.csv has that row's value, and says so when it is an estimate."""
+    """A city figure that cites a row of city_statistics.csv has that row's value, and is not labelled
+    `source` when every row it could rest on is derived or assumed."""
     name, scenario = city
     checked = 0
     for path, source in scenario.provenance.items():
-        if source.startswith("assumption:"):
-            continue
         match = CITED_ROW.search(source)
         if not match:
             continue
@@ -118,8 +183,9 @@ def test_cited_statistics_match_the_data_file(city, statistics):
         assert len(rows), f"{name}: {path} cites {match.group(0)}, which is not in the data file"
         close = rows[(rows.value - value).abs() <= 0.005 * abs(value) + 1e-9]
         assert len(close), f"{name}: {path} = {value} but {match.group(0)} holds {sorted(rows.value)}"
-        if close.estimate.astype(str).str.lower().eq("true").all():
-            assert re.search(r"estimate|derived|rough", source), f"{name}: {path} uses an estimate without saying so"
+        if close.label.ne("source").all():
+            assert source.startswith(LABEL_PREFIXES), \
+                f"{name}: {path} is labelled source but {match.group(0)} is {'/'.join(sorted(set(close.label)))}"
         checked += 1
     assert checked >= 5, f"{name}: only {checked} figures cite the data file"
 
