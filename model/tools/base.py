@@ -363,10 +363,10 @@ def _schema_type(typ: Any) -> dict[str, Any]:
 
 
 def sourced(schema: dict[str, Any]) -> dict[str, Any]:
-    """A value schema that also accepts the sourced form ``{ value = ..., source = "..." }``."""
+    """A value schema that also accepts the labelled form ``{ value = ..., source|derived|assumption = "..." }``."""
     return {"anyOf": [schema, {"type": "object", "required": ["value"],
                                "properties": {"value": schema, "source": {"type": "string"},
-                                              "assumption": {"type": "string"}, "unit": {"type": "string"},
+                                              "derived": {"type": "string"}, "assumption": {"type": "string"}, "unit": {"type": "string"},
                                               "description": {"type": "string"}, "note": {"type": "string"},
                                               "estimate": {}},
                                "additionalProperties": False}]}
@@ -380,8 +380,8 @@ def settings_schema(kind: ToolKind) -> dict[str, Any]:
     """
     properties: dict[str, Any] = {
         "kind": {"const": kind.name},
-        "start_date": {"type": "string", "format": "date", "description": "first day the tool acts"},
-        "end_date": {"type": "string", "format": "date", "description": "last day the tool acts"},
+        "start_date": sourced({"type": "string", "format": "date", "description": "first day the tool acts"}),
+        "end_date": sourced({"type": "string", "format": "date", "description": "last day the tool acts"}),
         "budget_yuan": sourced({"type": "number", "minimum": 0, "description": "the pool's total", "x-unit": "yuan"}),
         "funding_shares": sourced({"type": "object", "propertyNames": {"enum": list(FUNDING_LEVELS)}, "minProperties": 1,
                                    "additionalProperties": sourced({"type": "number", "minimum": 0, "maximum": 1}),
