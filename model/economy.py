@@ -1,8 +1,8 @@
 """The city economy: a Mesa model stepping one day at a time.
 
 ``CityEconomy`` holds the households (numpy columns), merchants (numpy columns),
-car dealers and government funds (Mesa agents), and applies the economic rules
-in a fixed daily order:
+car dealers and government funds (ledgers: they decide nothing day by day, so
+they are not Mesa agents), and applies the economic rules in a fixed daily order:
 
 1. tools act before spending: vouchers released today are claimed
    (``ToolEffect.before_spending``, e.g. ``tools/voucher.py``);
@@ -75,7 +75,9 @@ class CityEconomy(mesa.Model):
 
     def __init__(self, scenario: Scenario, *, scale: float, streams: RandomStreams,
                  active_tools: set[str] | None = None, population: HouseholdPopulation | None = None):
-        super().__init__(seed=int(streams.get("mesa").integers(2**31 - 1)))
+        # One random-number system: Mesa's own generators (model.rng, model.random) are a stream of the
+        # run's RandomStreams like every rule's, though no rule draws from them.
+        super().__init__(rng=streams.get("mesa"))
         self.scenario = scenario
         self.params = scenario.behaviour
         self.streams = streams
@@ -98,10 +100,10 @@ class CityEconomy(mesa.Model):
         self.above_quota_share[SECTOR_INDEX["cars"]] = 1.0  # car dealers report above the quota
         dealer_rng = streams.get("dealers")
         weights = dealer_rng.pareto(SALES_PARETO_INDEX, car_dealer_count(scenario.city.households)) + 1.0
-        self.car_dealers = [CarDealer(self, float(wt)) for wt in weights]
+        self.car_dealers = [CarDealer(float(wt)) for wt in weights]
 
         self.active_tools = {n: t for n, t in scenario.tools.items() if active_tools is None or n in active_tools}
-        self.funds = {n: GovernmentFund(self, n, t.budget_yuan, t.funding_shares, self.days)
+        self.funds = {n: GovernmentFund(n, t.budget_yuan, t.funding_shares, self.days)
                       for n, t in self.active_tools.items()}
         registry = tool_kinds.kinds()
         self.tool_effects = {n: registry[t.kind].effect(t, self) for n, t in self.active_tools.items()}
@@ -175,54 +177,69 @@ class CityEconomy(mesa.Model):
 
     # ------------------------------------------------------------ the day
     def step(self) -> None:
-        """Simulate one day."""
-        d = self.day
-        if d >= self.days:
+        """Simulate one day: the daily order of the module docstring."""
+        day = self.day
+        if day >= self.days:
             self.running = False
             return
-        date = self.dates[d]
-        p = self.params
-        shock = np.exp(p.common_daily_shock_sigma * self.streams.get("shock", d).standard_normal(len(SECTORS) + 1)
-                       - p.common_daily_shock_sigma ** 2 / 2)
-        multipliers = self.seasonality[d] * self.demand_condition[d] * self.income_index[d] * shock[: len(SECTORS)]
-        flow_mult = multipliers[FLOW_IDX]
-
-        for effect in self.tool_effects.values():
-            effect.before_spending(d)
-
-        flows = self.flow.draw(flow_mult, self.streams.get("spending", d))
-        flows = np.maximum(flows + self.deferred.today(d), 0.0)
-        self.night.step(d, flows)
-        online = np.minimum(self.flow.online_share * self.online_index[d], 0.95)
-        above = self.above_quota_share.copy()
-        above[SECTOR_INDEX["night_market"]] = self.night.above_quota_share_tonight
-        self.books.book_flows(d, flows, online, above, FLOW_IDX)
-
-        for effect in self.tool_effects.values():
-            effect.after_flow_spending(d, flow_mult)
-
-        car_mult = self.seasonality[d, SECTOR_INDEX["cars"]] * self.durable_condition[d, SECTOR_INDEX["cars"]]
-        self.car_market.step(d, car_mult, self.streams.get("cars", d))
-        app = SECTOR_INDEX["appliances"]
-        self.appliance_market.step(d, self.seasonality[d, app] * self.durable_condition[d, app],
-                                   self.streams.get("appliances", d))
-
-        self.visitor_flow.step(d, date.month, self.visitor_condition[d], shock[-1])
-
-        institutional = self.institutional_per_day * self.seasonality[d] * self.income_index[d] * shock[: len(SECTORS)]
-        cell = np.array([self.institution_cell])
-        for j, amount in enumerate(institutional):
-            if amount > 0:
-                self.books.book_sales(d, cell, j, np.array([False]), self.above_quota_share[j], np.array([amount]))
-
-        if date.day == 1 and d > 0:
-            self.households.savings_yuan += self.savings_inflow_month * self.income_index[d]
-
-        for effect in self.tool_effects.values():
-            effect.end_of_day(d)
+        shock = self._common_shock(day)
+        flow_multipliers = (self.seasonality[day] * self.demand_condition[day] * self.income_index[day]
+                            * shock[: len(SECTORS)])[FLOW_IDX]
+        self._tools_do("before_spending", day)                      # 1. e.g. vouchers claimed
+        self._flow_spending(day, flow_multipliers)                   # 2-4. spending, night economy, booking
+        self._tools_do("after_flow_spending", day, flow_multipliers)  # 5. e.g. voucher holders transact
+        self._durable_purchases(day)                                 # 6. cars and appliances
+        self.visitor_flow.step(day, self.dates[day].month, self.visitor_condition[day], shock[-1])  # 7.
+        self._institutional_purchases(day, shock)                    # 8.
+        self._monthly_savings(day)                                   # 9. savings, then tools close the day
+        self._tools_do("end_of_day", day)
         self.day += 1
         if self.day >= self.days:
             self.running = False
+
+    # ------------------------------------------------------------ the day's parts
+    def _common_shock(self, day: int) -> np.ndarray:
+        """City-wide daily demand shocks, one per sector plus one for visitors (mean 1)."""
+        sigma = self.params.common_daily_shock_sigma
+        return np.exp(sigma * self.streams.get("shock", day).standard_normal(len(SECTORS) + 1) - sigma ** 2 / 2)
+
+    def _tools_do(self, call: str, day: int, *args) -> None:
+        """Every tool switched on makes its ``call`` of the daily order, in file order."""
+        for effect in self.tool_effects.values():
+            getattr(effect, call)(day, *args)
+
+    def _flow_spending(self, day: int, flow_multipliers: np.ndarray) -> None:
+        """Households' flow spending plus what earlier windfalls and pull-forwards scheduled, the night
+        economy's share of it, booked by cell, sector, channel and size class."""
+        flows = self.flow.draw(flow_multipliers, self.streams.get("spending", day))
+        flows = np.maximum(flows + self.deferred.today(day), 0.0)
+        self.night.step(day, flows)
+        online = np.minimum(self.flow.online_share * self.online_index[day], 0.95)
+        above = self.above_quota_share.copy()
+        above[SECTOR_INDEX["night_market"]] = self.night.above_quota_share_tonight
+        self.books.book_flows(day, flows, online, above, FLOW_IDX)
+
+    def _durable_purchases(self, day: int) -> None:
+        """Replacement decisions and purchases of cars, then of appliances."""
+        for market in (self.car_market, self.appliance_market):
+            sector = SECTOR_INDEX[market.kind]
+            market.step(day, self.seasonality[day, sector] * self.durable_condition[day, sector],
+                        self.streams.get(market.kind, day))
+
+    def _institutional_purchases(self, day: int, shock: np.ndarray) -> None:
+        """Firms and institutions buy their share of 社零."""
+        institutional = (self.institutional_per_day * self.seasonality[day] * self.income_index[day]
+                         * shock[: len(SECTORS)])
+        cell = np.array([self.institution_cell])
+        for sector, amount in enumerate(institutional):
+            if amount > 0:
+                self.books.book_sales(day, cell, sector, np.array([False]), self.above_quota_share[sector],
+                                      np.array([amount]))
+
+    def _monthly_savings(self, day: int) -> None:
+        """On the first day of each month (after the first day), households save what they did not spend."""
+        if self.dates[day].day == 1 and day > 0:
+            self.households.savings_yuan += self.savings_inflow_month * self.income_index[day]
 
     def run(self, progress=None) -> "CityEconomy":
         """Step through the horizon, then check the accounts.

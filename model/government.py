@@ -1,21 +1,23 @@
 """Government funds: one budget pool per policy tool, split by funding level.
 
-A ``GovernmentFund`` is a Mesa agent. It holds the tool's budget as pools by
+A ``GovernmentFund`` holds the tool's budget as pools by
 funding level (province, city, county...), pays merchants and households on the
 tool's behalf, splits each payment across levels in proportion to their
 contributions, and never pays more than the pool holds: a payment larger than
 what is left is cut to what is left, and the pool reports itself exhausted.
+
+A fund makes no decision of its own: it pays when a tool's rule claims from it
+(``model/tools/``). So it is a plain ledger, not a Mesa agent with a ``step``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-import mesa
 import numpy as np
 
 
-class GovernmentFund(mesa.Agent):
+class GovernmentFund:
     """A policy tool's budget pool.
 
     Attributes:
@@ -27,9 +29,7 @@ class GovernmentFund(mesa.Agent):
         exhausted_day: first day the pool could not pay in full, or None.
     """
 
-    def __init__(self, model: mesa.Model, tool_name: str, budget_yuan: float, funding_shares: dict[str, float],
-                 days: int):
-        super().__init__(model)
+    def __init__(self, tool_name: str, budget_yuan: float, funding_shares: dict[str, float], days: int):
         self.tool_name = tool_name
         self.budget_by_level = {level: budget_yuan * share for level, share in funding_shares.items()}
         self.paid_by_level = {level: 0.0 for level in funding_shares}

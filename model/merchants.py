@@ -9,15 +9,15 @@ opening late. Their decisions are written over the whole population:
   sales it brings beats the cost of joining and of any co-funded discount;
 * the late-opening decision lives in ``model/rules/night_economy.py``.
 
-Car dealers are few and ranked by sales for top-N rewards, so each is a Mesa
-agent (``CarDealer``).
+Car dealers are few and ranked by sales for top-N rewards, so each is an object
+(``CarDealer``) recording its sales; it decides nothing day by day (buyers choose
+it in proportion to its market share), so it is not a Mesa agent with a ``step``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import mesa
 import numpy as np
 
 from model.parameters import BehaviourParameters
@@ -139,7 +139,7 @@ def opt_in_to_voucher(merchants: MerchantPopulation, sectors: tuple[str, ...], b
     return willing
 
 
-class CarDealer(mesa.Agent):
+class CarDealer:
     """A car dealership: sells cars and competes for top-N sales rewards.
 
     Attributes:
@@ -150,8 +150,7 @@ class CarDealer(mesa.Agent):
         rewards_yuan: top-N rewards received.
     """
 
-    def __init__(self, model: mesa.Model, sales_weight: float):
-        super().__init__(model)
+    def __init__(self, sales_weight: float):
         self.sales_weight = sales_weight
         self.cars_sold = 0.0
         self.subsidised_cars_sold: dict[str, float] = {}

@@ -40,7 +40,7 @@ class VisitorFlow:
         visits = self.visits_per_day * self.visitors.monthly_profile[month - 1] * condition * shock
         extra_visits = 0.0
         for effect in model.tool_effects.values():
-            extra_visits += effect.visitor_support(day, self.spend_per_visit)
+            extra_visits += effect.visitor_support(day, visits, self.spend_per_visit)
         total = visits + extra_visits
         cell = model.visitor_cell
         for sector in ("catering", "daily_goods"):

@@ -165,8 +165,8 @@ class ToolEffect:
     def on_durable_purchase(self, durable: str, day: int, buyers: np.ndarray, price_yuan: float) -> None:
         """Households ``buyers`` bought a ``durable`` today at ``price_yuan``."""
 
-    def visitor_support(self, day: int, spend_per_visit_yuan: float) -> float:
-        """Extra visits today the tool brings (it pays and books its own vouchers)."""
+    def visitor_support(self, day: int, visits: float, spend_per_visit_yuan: float) -> float:
+        """Extra visits today the tool brings, given today's ``visits`` without it (it pays and books its own part)."""
         return 0.0
 
     # ------------------------------------------------------------ accounting and reporting

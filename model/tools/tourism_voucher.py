@@ -46,7 +46,7 @@ class TourismVoucherProgramme(ToolEffect):
 
     tool: TourismVoucherTool
 
-    def visitor_support(self, day: int, spend_per_visit_yuan: float) -> float:
+    def visitor_support(self, day: int, visits: float, spend_per_visit_yuan: float) -> float:
         tool = self.tool
         if not self.acts_on(day):
             return 0.0

@@ -250,8 +250,8 @@ class VoucherProgramme(ToolEffect):
         quantity = self.releases.get(day, 0)
         if quantity <= 0:
             return
-        w = self.model.households.weight
-        target = int(np.floor(quantity / w + rng.random()))
+        weight = self.model.households.weight
+        target = int(np.floor(quantity / weight + rng.random()))
         room = self.max_sample_vouchers - self.holder.size
         target = max(0, min(target, room))
         if target == 0 or self.eligible_rows.size == 0:
@@ -278,7 +278,7 @@ class VoucherProgramme(ToolEffect):
         self.expiry_day = np.concatenate([self.expiry_day, np.full(chosen.size, day + self.tool.validity_days - 1)])
         self.status = np.concatenate([self.status, np.zeros(chosen.size, dtype=np.int8)])
         self.active = np.concatenate([self.active, np.arange(start, start + chosen.size)])
-        self.counts.issued[day] += chosen.size * w
+        self.counts.issued[day] += chosen.size * weight
 
     def _claim_probability_today(self) -> np.ndarray:
         """Claim probability of each eligible household at today's release.
@@ -297,150 +297,193 @@ class VoucherProgramme(ToolEffect):
 
     # ------------------------------------------------------------ redeeming
     def redeem_planned_and_topped_up(self, day: int, multipliers: np.ndarray, rng: np.random.Generator) -> None:
-        """Today's redemptions on flow-sector transactions by holders of outstanding vouchers."""
+        """Today's redemptions on flow-sector transactions by holders of outstanding vouchers.
+
+        Decided in four steps, each its own function: what each holder plans to buy today
+        (``_plan_todays_transactions``), whether waiting is worth it (``_value_of_waiting``),
+        whether a short transaction is topped up to the threshold and whether a holder without
+        one makes a trip for the voucher (``_decide``), and what is paid and booked (``_settle``).
+        """
         if self.active.size == 0 or not self.flow_cols:
             return
-        model = self.model
-        hh = model.households
-        params = model.params
-        tool = self.tool
-        ids = self.active
-        rows = self.holder[ids]
-        n = rows.size
-        threshold = self.threshold
-        sigma = params.ticket_sigma
-        best_x = np.zeros(n)
-        best_col = np.full(n, self.flow_cols[0])
-        best_online = np.zeros(n, dtype=bool)
-        reach = np.zeros(n)
-        largest_planned = np.full(n, -1.0)
-        dedicated_ticket = np.zeros(n)
-        dedicated_col = np.full(n, self.flow_cols[0])
-        for j in self.flow_cols:
-            sector = FLOW_SECTORS[j]
-            # App accounts are personal: the claimant uses the voucher on their own transactions.
-            spend = hh.flow_spend_day_yuan[rows, j] / hh.size[rows] * multipliers[j]
-            p, ticket = trip_profile(spend, model.flow.sector_mean_spend_yuan[j] * multipliers[j],
-                                     params.ticket_mean_yuan[sector])
-            online_p = np.minimum(params.online_share.get(sector, 0.0) * hh.online_affinity[rows], 0.95)
-            trip = rng.random(n) < p
-            at_participant = rng.random(n) < self.participation_share[j] * self.platform_share
-            online = rng.random(n) < online_p
-            usable = trip & at_participant & (tool.usable_online | ~online)
-            x = ticket * np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2)
-            better = usable & (x > best_x)
-            best_x = np.where(better, x, best_x)
-            best_col = np.where(better, j, best_col)
-            best_online = np.where(better, online, best_online)
-            # Chance that a planned, usable transaction on a later day reaches the threshold by itself.
-            p_reach = ndtr((np.log(np.maximum(ticket, 1e-9)) - sigma**2 / 2 - np.log(threshold)) / sigma)
-            channel_ok = 1.0 if tool.usable_online else (1.0 - online_p)
-            reach += p * self.participation_share[j] * self.platform_share * channel_ok * p_reach
-            bigger = spend > largest_planned
-            largest_planned = np.where(bigger, spend, largest_planned)
-            dedicated_col = np.where(bigger, j, dedicated_col)
-            dedicated_ticket = np.where(bigger, ticket, dedicated_ticket)
-
-        days_left = self.expiry_day[ids] - day
-        q_wait = 1.0 - (1.0 - np.minimum(reach, 1.0)) ** days_left
-        face_weight = self.household_face * np.where(days_left == 0, params.voucher_loss_aversion, 1.0)
-        unvalued_by_col = 1.0 - self.topup_value
-
-        has_trip = best_x > 0
-        meets = has_trip & (best_x >= threshold)
-        topup = has_trip & ~meets & (face_weight * (1 - q_wait) > (threshold - best_x) * unvalued_by_col[best_col])
-        consider = ~has_trip & (rng.random(n) < params.voucher_attention_per_day)
-        # A trip made to use the voucher buys an ordinary basket of the sector, at least the threshold,
-        # and the household weighs what it expects that trip to cost: E[max(T, basket)].
-        d = (np.log(threshold) - np.log(np.maximum(dedicated_ticket, 1e-9)) + sigma**2 / 2) / sigma
-        expected_trip = threshold * ndtr(d) + dedicated_ticket * (1.0 - ndtr(d - sigma))
-        dedicated = (consider & (face_weight * (1 - q_wait) > expected_trip * unvalued_by_col[dedicated_col])
-                     & (self.participation_share[dedicated_col] > 0))
-        planned = np.where(dedicated, 0.0, best_x)
-        trip_basket = dedicated_ticket * np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2)
-        transaction = np.where(meets, best_x, np.where(dedicated, np.maximum(threshold, trip_basket), threshold))
-        induced = np.where(meets, 0.0, transaction - planned)
-        cash_gain = self.household_face - induced
+        hh = self.model.households
+        holder_rows = self.holder[self.active]
+        plan = self._plan_todays_transactions(holder_rows, multipliers, rng)
+        face_weight, chance_usable_later = self._value_of_waiting(day, plan.daily_chance_threshold_reached)
+        decision = self._decide(plan, face_weight, chance_usable_later, rng)
         # A household cannot top up beyond its liquid savings.
-        affordable = hh.savings_yuan[rows] + np.minimum(cash_gain, 0.0) >= 0
-        redeem = (meets | topup | dedicated) & affordable
+        affordable = hh.savings_yuan[holder_rows] + np.minimum(decision.cash_gain_yuan, 0.0) >= 0
+        redeem = (decision.meets_threshold | decision.tops_up | decision.voucher_trip) & affordable
         if not redeem.any():
             return
-        sel = np.flatnonzero(redeem)
+        redeeming = np.flatnonzero(redeem)
         # One redemption per household a day, so the affordability check above holds for what is booked.
-        _, first = np.unique(rows[sel], return_index=True)
-        sel = sel[np.sort(first)]
-        w = hh.weight
-        paid = model.funds[tool.name].pay_many(np.full(sel.size, tool.face_value_yuan * w), "merchant", day)
-        sel = sel[paid > 0]
-        if sel.size == 0:
+        _, first = np.unique(holder_rows[redeeming], return_index=True)
+        redeeming = redeeming[np.sort(first)]
+        weight = hh.weight
+        paid = self.fund.pay_many(np.full(redeeming.size, self.tool.face_value_yuan * weight), "merchant", day)
+        redeeming = redeeming[paid > 0]
+        if redeeming.size == 0:
             return
-        r_rows = rows[sel]
-        col = np.where(dedicated[sel], dedicated_col[sel], best_col[sel])
-        online = np.where(dedicated[sel], False, best_online[sel])
-        self._settle(day, sel, r_rows, col, online, induced[sel], cash_gain[sel], transaction[sel])
+        trip = decision.voucher_trip[redeeming]
+        sector_col = np.where(trip, plan.voucher_trip_col[redeeming], plan.best_col[redeeming])
+        online = np.where(trip, False, plan.best_online[redeeming])
+        self._settle(day, redeeming, holder_rows[redeeming], sector_col, online, decision.induced_yuan[redeeming],
+                     decision.cash_gain_yuan[redeeming], decision.transaction_yuan[redeeming])
 
-    def redeem_on_durable(self, day: int, rows: np.ndarray, price_yuan: float) -> None:
-        """Redeem car vouchers held by households that bought a car today (planned purchases)."""
-        if not self.covers_cars or self.active.size == 0 or rows.size == 0 or price_yuan < self.threshold:
-            return
-        ids = self.active
-        mask = np.isin(self.holder[ids], rows)
-        if not mask.any():
-            return
-        sel_all = np.flatnonzero(mask)
-        # One voucher per buyer: the first held.
-        _, first = np.unique(self.holder[ids][sel_all], return_index=True)
-        sel = sel_all[first]
-        w = self.model.households.weight
-        paid = self.model.funds[self.tool.name].pay_many(np.full(sel.size, self.tool.face_value_yuan * w), "merchant", day)
-        sel = sel[paid > 0]
-        if sel.size == 0:
-            return
-        n = sel.size
-        self._settle(day, sel, self.holder[ids][sel], None, np.zeros(n, dtype=bool), np.zeros(n),
-                     np.full(n, self.household_face), np.full(n, price_yuan), sector_name="cars")
+    def _plan_todays_transactions(self, holder_rows: np.ndarray, multipliers: np.ndarray,
+                                  rng: np.random.Generator) -> "_TodaysPlan":
+        """What each holder plans to buy today in the voucher's sectors, and the chance a later one reaches T.
 
-    def _settle(self, day: int, sel: np.ndarray, rows: np.ndarray, col: np.ndarray | None, online: np.ndarray,
-                induced: np.ndarray, cash_gain: np.ndarray, transaction: np.ndarray, sector_name: str | None = None) -> None:
-        """Book redemptions: status, sales, household cash, windfall and pull-forward, counts."""
+        Per flow sector: whether the holder makes a planned trip (``trip_profile``, for the person who
+        claimed it), whether it is at a participating merchant on the voucher's platform, whether it is
+        online, and its ticket. The largest usable planned ticket is the one the voucher would go on.
+        """
         model = self.model
         hh = model.households
         params = model.params
-        w = hh.weight
-        ids = self.active[sel]
-        self.status[ids] = REDEEMED
-        cells = hh.cell[rows]
+        holders = holder_rows.size
+        sigma = params.ticket_sigma
+        log_threshold = np.log(self.threshold)
+        plan = _TodaysPlan.empty(holders, self.flow_cols[0])
+        largest_planned_spend = np.full(holders, -1.0)
+        for col in self.flow_cols:
+            sector = FLOW_SECTORS[col]
+            # App accounts are personal: the claimant uses the voucher on their own transactions.
+            spend_per_person = hh.flow_spend_day_yuan[holder_rows, col] / hh.size[holder_rows] * multipliers[col]
+            trip_probability, mean_ticket = trip_profile(spend_per_person,
+                                                         model.flow.sector_mean_spend_yuan[col] * multipliers[col],
+                                                         params.ticket_mean_yuan[sector])
+            online_probability = np.minimum(params.online_share.get(sector, 0.0) * hh.online_affinity[holder_rows], 0.95)
+            has_trip = rng.random(holders) < trip_probability
+            at_participant = rng.random(holders) < self.participation_share[col] * self.platform_share
+            online = rng.random(holders) < online_probability
+            usable = has_trip & at_participant & (self.tool.usable_online | ~online)
+            ticket = mean_ticket * np.exp(sigma * rng.standard_normal(holders) - sigma**2 / 2)
+            larger = usable & (ticket > plan.best_ticket_yuan)
+            plan.best_ticket_yuan = np.where(larger, ticket, plan.best_ticket_yuan)
+            plan.best_col = np.where(larger, col, plan.best_col)
+            plan.best_online = np.where(larger, online, plan.best_online)
+            # Chance that a planned, usable transaction on a later day reaches the threshold by itself.
+            reaches_threshold = ndtr((np.log(np.maximum(mean_ticket, 1e-9)) - sigma**2 / 2 - log_threshold) / sigma)
+            channel_ok = 1.0 if self.tool.usable_online else (1.0 - online_probability)
+            plan.daily_chance_threshold_reached += (trip_probability * self.participation_share[col] * self.platform_share
+                                                    * channel_ok * reaches_threshold)
+            # A trip made for the voucher goes to the sector where the holder normally spends most.
+            bigger = spend_per_person > largest_planned_spend
+            largest_planned_spend = np.where(bigger, spend_per_person, largest_planned_spend)
+            plan.voucher_trip_col = np.where(bigger, col, plan.voucher_trip_col)
+            plan.voucher_trip_mean_ticket_yuan = np.where(bigger, mean_ticket, plan.voucher_trip_mean_ticket_yuan)
+        return plan
+
+    def _value_of_waiting(self, day: int, daily_chance_threshold_reached: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(weight on the face value today, chance a planned transaction reaches T before expiry).
+
+        On the last day loss aversion weighs the face value more (Liu et al. 2021).
+        """
+        days_left = self.expiry_day[self.active] - day
+        chance_usable_later = 1.0 - (1.0 - np.minimum(daily_chance_threshold_reached, 1.0)) ** days_left
+        face_weight = self.household_face * np.where(days_left == 0, self.model.params.voucher_loss_aversion, 1.0)
+        return face_weight, chance_usable_later
+
+    def _decide(self, plan: "_TodaysPlan", face_weight: np.ndarray, chance_usable_later: np.ndarray,
+                rng: np.random.Generator) -> "_Decision":
+        """Use on a planned transaction that meets T, top up a short one, or make a trip for the voucher.
+
+        Topping up is worth it when the face value it would otherwise give up, discounted by the chance
+        of using it later anyway, beats the part of the top-up the household does not value:
+        F·(1 - q_wait) > (T - x)·(1 - φ). A holder with no planned trip who thinks of the voucher today
+        makes one when F·(1 - q_wait) beats the unvalued part of what such a trip is expected to cost,
+        E[max(T, basket)].
+        """
+        params = self.model.params
+        threshold = self.threshold
+        sigma = params.ticket_sigma
+        holders = plan.best_ticket_yuan.size
+        unvalued_share_by_col = 1.0 - self.topup_value
+        worth_keeping = face_weight * (1 - chance_usable_later)
+        planned_ticket = plan.best_ticket_yuan
+        has_trip = planned_ticket > 0
+        meets_threshold = has_trip & (planned_ticket >= threshold)
+        tops_up = has_trip & ~meets_threshold & (worth_keeping > (threshold - planned_ticket) * unvalued_share_by_col[plan.best_col])
+        thinks_of_it = ~has_trip & (rng.random(holders) < params.voucher_attention_per_day)
+        basket = np.maximum(plan.voucher_trip_mean_ticket_yuan, 1e-9)
+        z_threshold = (np.log(threshold) - np.log(basket) + sigma**2 / 2) / sigma
+        expected_trip_yuan = threshold * ndtr(z_threshold) + plan.voucher_trip_mean_ticket_yuan * (1.0 - ndtr(z_threshold - sigma))
+        voucher_trip = (thinks_of_it & (worth_keeping > expected_trip_yuan * unvalued_share_by_col[plan.voucher_trip_col])
+                        & (self.participation_share[plan.voucher_trip_col] > 0))
+        planned = np.where(voucher_trip, 0.0, planned_ticket)
+        trip_basket = plan.voucher_trip_mean_ticket_yuan * np.exp(sigma * rng.standard_normal(holders) - sigma**2 / 2)
+        transaction = np.where(meets_threshold, planned_ticket,
+                               np.where(voucher_trip, np.maximum(threshold, trip_basket), threshold))
+        induced = np.where(meets_threshold, 0.0, transaction - planned)
+        return _Decision(meets_threshold, tops_up, voucher_trip, transaction, induced, self.household_face - induced)
+
+    def redeem_on_durable(self, day: int, buyer_rows: np.ndarray, price_yuan: float) -> None:
+        """Redeem car vouchers held by households that bought a car today (planned purchases)."""
+        if not self.covers_cars or self.active.size == 0 or buyer_rows.size == 0 or price_yuan < self.threshold:
+            return
+        holders = self.holder[self.active]
+        held_by_buyer = np.flatnonzero(np.isin(holders, buyer_rows))
+        if held_by_buyer.size == 0:
+            return
+        # One voucher per buyer: the first held.
+        _, first = np.unique(holders[held_by_buyer], return_index=True)
+        redeeming = held_by_buyer[first]
+        weight = self.model.households.weight
+        paid = self.fund.pay_many(np.full(redeeming.size, self.tool.face_value_yuan * weight), "merchant", day)
+        redeeming = redeeming[paid > 0]
+        if redeeming.size == 0:
+            return
+        count = redeeming.size
+        self._settle(day, redeeming, holders[redeeming], None, np.zeros(count, dtype=bool), np.zeros(count),
+                     np.full(count, self.household_face), np.full(count, price_yuan), sector_name="cars")
+
+    def _settle(self, day: int, redeeming: np.ndarray, holder_rows: np.ndarray, sector_col: np.ndarray | None,
+                online: np.ndarray, induced: np.ndarray, cash_gain: np.ndarray, transaction: np.ndarray,
+                sector_name: str | None = None) -> None:
+        """Book redemptions: status, sales, household cash, windfall and pull-forward, counts.
+
+        ``redeeming`` indexes the outstanding vouchers (``self.active``); the other arrays are per redemption.
+        """
+        model = self.model
+        hh = model.households
+        params = model.params
+        weight = hh.weight
+        voucher_ids = self.active[redeeming]
+        self.status[voucher_ids] = REDEEMED
+        cells = hh.cell[holder_rows]
         cofund = self.tool.merchant_cofunding_share * self.tool.face_value_yuan
         if sector_name is None:
-            for j in np.unique(col):
-                k = col == j
-                sector = SECTOR_INDEX[FLOW_SECTORS[j]]
+            for col in np.unique(sector_col):
+                in_sector = sector_col == col
+                sector = SECTOR_INDEX[FLOW_SECTORS[col]]
                 # Sales above the planned transaction, less the merchant-funded discount on the whole ticket.
-                model.books.book_sales(day, cells[k], sector, online[k], self.participants_above_quota_share[j],
-                                       (induced[k] - cofund) * w)
-                share = params.pull_forward_share.get(FLOW_SECTORS[j], 0.0)
+                model.books.book_sales(day, cells[in_sector], sector, online[in_sector],
+                                       self.participants_above_quota_share[col], (induced[in_sector] - cofund) * weight)
+                share = params.pull_forward_share.get(FLOW_SECTORS[col], 0.0)
                 if share > 0:
-                    back = np.zeros((int(k.sum()), len(FLOW_SECTORS)))
-                    back[:, j] = -share * induced[k] * w
-                    model.deferred.schedule(day + 1, params.pull_forward_days, cells[k], back)
+                    paid_back = np.zeros((int(in_sector.sum()), len(FLOW_SECTORS)))
+                    paid_back[:, col] = -share * induced[in_sector] * weight
+                    model.deferred.schedule(day + 1, params.pull_forward_days, cells[in_sector], paid_back)
         elif cofund > 0:
-            model.books.book_sales(day, cells, SECTOR_INDEX[sector_name], online, 1.0, np.full(rows.size, -cofund * w))
+            model.books.book_sales(day, cells, SECTOR_INDEX[sector_name], online, 1.0,
+                                   np.full(holder_rows.size, -cofund * weight))
         # Household cash: a saving is a windfall, partly spent later; a top-up beyond the face value is paid now.
         gain = np.maximum(cash_gain, 0.0)
-        mpc = windfall_mpc(hh.savings_yuan[rows], hh.income_month_yuan[rows], params)
+        mpc = windfall_mpc(hh.savings_yuan[holder_rows], hh.income_month_yuan[holder_rows], params)
         spent_later = mpc * gain
-        np.add.at(hh.savings_yuan, rows, cash_gain - spent_later)
+        np.add.at(hh.savings_yuan, holder_rows, cash_gain - spent_later)
         if spent_later.any():
-            split = model.flow.cell_sector_split[cells] * (spent_later * w)[:, None]
+            split = model.flow.cell_sector_split[cells] * (spent_later * weight)[:, None]
             model.deferred.schedule(day + 1, params.windfall_spending_days, cells, split)
-        np.add.at(model.books.household_benefit, cells, self.household_face * w)
+        np.add.at(model.books.household_benefit, cells, self.household_face * weight)
         counts = self.counts
-        counts.redeemed[day] += sel.size * w
-        counts.gross_spending_yuan[day] += float(transaction.sum()) * w
-        model.books.supported(self.tool.name)[day] += float(transaction.sum()) * w
-        counts.induced_spending_yuan[day] += float(induced.sum()) * w
-        model.books.cofunding(self.tool.name)[day] += cofund * sel.size * w
+        counts.redeemed[day] += redeeming.size * weight
+        counts.gross_spending_yuan[day] += float(transaction.sum()) * weight
+        model.books.supported(self.tool.name)[day] += float(transaction.sum()) * weight
+        counts.induced_spending_yuan[day] += float(induced.sum()) * weight
+        model.books.cofunding(self.tool.name)[day] += cofund * redeeming.size * weight
         self.active = self.active[self.status[self.active] == OUTSTANDING]
 
     # ------------------------------------------------------------ expiring
@@ -497,6 +540,53 @@ class VoucherProgramme(ToolEffect):
 
     def summary(self, entry: dict[str, Any]) -> None:
         entry["vouchers"]["merchants_joined"] = self.merchants_joined
+
+
+@dataclass
+class _TodaysPlan:
+    """What each voucher holder plans to buy today (one entry per holder).
+
+    Attributes:
+        best_ticket_yuan: the largest planned transaction the voucher could be used on (0: none).
+        best_col: its flow sector (column of FLOW_SECTORS).
+        best_online: whether it is online.
+        daily_chance_threshold_reached: chance per day that a planned, usable transaction reaches T.
+        voucher_trip_col: the sector a trip made for the voucher would go to (where the holder spends most).
+        voucher_trip_mean_ticket_yuan: the mean ticket of such a trip.
+    """
+
+    best_ticket_yuan: np.ndarray
+    best_col: np.ndarray
+    best_online: np.ndarray
+    daily_chance_threshold_reached: np.ndarray
+    voucher_trip_col: np.ndarray
+    voucher_trip_mean_ticket_yuan: np.ndarray
+
+    @classmethod
+    def empty(cls, holders: int, first_col: int) -> "_TodaysPlan":
+        return cls(np.zeros(holders), np.full(holders, first_col), np.zeros(holders, dtype=bool), np.zeros(holders),
+                   np.full(holders, first_col), np.zeros(holders))
+
+
+@dataclass
+class _Decision:
+    """What each holder does with the voucher today.
+
+    Attributes:
+        meets_threshold: a planned transaction reaches T: the voucher goes on spending that happens anyway.
+        tops_up: a planned transaction falls short and the holder buys up to T.
+        voucher_trip: no planned transaction; the holder makes a trip to use the voucher.
+        transaction_yuan: the ticket the voucher would be used on.
+        induced_yuan: spending above what was planned.
+        cash_gain_yuan: face value less the induced spending (negative: the household pays for the top-up).
+    """
+
+    meets_threshold: np.ndarray
+    tops_up: np.ndarray
+    voucher_trip: np.ndarray
+    transaction_yuan: np.ndarray
+    induced_yuan: np.ndarray
+    cash_gain_yuan: np.ndarray
 
 
 def _close(a: float, b: float, scale: float) -> bool:
