@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from model.parameters import BehaviourParameters
-from model.scenario import City
+from model.city import City
 from model.sectors import FLOW_SECTORS
 
 N_QUINTILES = 5

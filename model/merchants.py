@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.parameters import BehaviourParameters
-from model.scenario import City
+from model.city import City
 from model.sectors import SECTOR_INDEX, SECTORS
 
 #: Annual main-business revenue above which a unit is 限额以上 (above the reporting quota), yuan.
