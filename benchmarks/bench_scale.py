@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.runner import simulate_replication  # noqa: E402
+from model.simulation import simulate_replication  # noqa: E402
 from model.rng import RandomStreams  # noqa: E402
 from model.scenario import scenario_from_dict  # noqa: E402
 

@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from model.rng import RandomStreams
-from model.runner import PairResult, simulate_replication
+from model.simulation import PairResult, simulate_replication
 from model.scenario import Scenario, ScenarioError, scenario_from_dict
 from model.sectors import SECTOR_INDEX, SECTORS
 

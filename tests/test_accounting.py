@@ -11,7 +11,8 @@ from conftest import build, small_city
 from model.accounting import AccountingError, check_accounts
 from model.economy import CityEconomy
 from model.rng import RandomStreams
-from model.runner import daily_frames, replication_summary, simulate_replication
+from model.simulation import simulate_replication
+from model.summary import daily_frames, replication_summary
 
 DAYS = ["2023-03-01", "2023-03-10", "2023-03-20", "2023-04-05", "2023-04-20"]
 

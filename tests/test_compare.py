@@ -16,7 +16,7 @@ from model.commands import CommandError
 from model.reporting.compare import (COLUMN_NOTES, COLUMN_NOTES_ZH, Design, budget_exhaustion, budget_runs_out_text,
                                      check_targets, column_label, comparison_table, load_designs, paid_back_share,
                                      parse_designs, run_designs, table_markdown, text_table)
-from model.runner import RunResult
+from model.outputs import RunResult
 from model.scenario import load_scenario
 
 DESIGNS = ROOT / "scenarios" / "examples" / "small_city_designs.toml"

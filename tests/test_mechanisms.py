@@ -8,7 +8,7 @@ import numpy as np
 
 from conftest import build, small_city
 from model.rng import RandomStreams
-from model.runner import simulate_replication
+from model.simulation import simulate_replication
 from model.sectors import SECTOR_INDEX
 
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from conftest import ROOT, build, small_city
-from calibration.target import TargetSearchError, curve_csv, find_budget, raw_with_budget
+from model.planning.target import TargetSearchError, curve_csv, find_budget, raw_with_budget
 from model.runner import run_scenario
 
 SCALE = 0.25

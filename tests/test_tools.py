@@ -14,7 +14,8 @@ from conftest import ROOT, small_city
 from model import tools
 from model.dashboard.state import controls_for
 from model.rng import RandomStreams
-from model.runner import replication_summary, simulate_replication
+from model.simulation import simulate_replication
+from model.summary import replication_summary
 from model.scenario import ScenarioError, scenario_from_dict
 from model.tools.base import BUDGET_CONTROL, ControlSpec, Tool, ToolEffect, ToolKind, setting, settings_schema
 

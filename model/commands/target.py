@@ -1,7 +1,7 @@
 """`run.py target SCENARIO --tool NAME`: the smallest budget for a tool that meets the plan's target with probability P.
 
 Prints the curve from budget to probability and writes it as CSV. See
-``calibration/target.py`` for the search.
+``model/planning/target.py`` for the search.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def probability_arg(text: str) -> float:
 
 
 def command_target(args: argparse.Namespace) -> int:
-    from calibration.target import TargetSearchError, curve_csv, find_budget, format_curve, raw_with_variant
+    from model.planning.target import TargetSearchError, curve_csv, find_budget, format_curve, raw_with_variant
     from calibration.fit import atomic_write
     from model.scenario import read_scenario_file
 

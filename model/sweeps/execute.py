@@ -28,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
 
-from model.runner import PROJECT_ROOT, git_commit, package_versions
+from model.outputs import PROJECT_ROOT, git_commit, package_versions
 from model.scenario import ScenarioError, scenario_from_dict
 from model.sweeps.design import Design, build_design, decode_value, value_kind
 from model.sweeps.engines import code_fingerprint, make_engine

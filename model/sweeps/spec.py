@@ -32,7 +32,7 @@ from model.scenario import ScenarioError, get_field, load_scenario, scenario_fro
 
 DESIGNS = ("grid", "latin_hypercube", "sobol", "morris")
 
-# Top-level keys of ``model.runner.replication_summary`` that a sweep may keep ("seconds" is the run time column).
+# Top-level keys of ``model.summary.replication_summary`` that a sweep may keep ("seconds" is the run time column).
 SUMMARY_KEYS = (
     "retail_sales_baseline", "retail_sales_policy", "retail_sales_uplift", "retail_sales_uplift_share",
     "government_outlay", "government_outlay_by_level", "merchant_cofunding", "gross_leverage", "net_leverage",

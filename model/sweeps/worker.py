@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from model.runner import replication_summary, simulate_replication
+from model.simulation import simulate_replication
+from model.summary import replication_summary
 from model.rng import RandomStreams
 from model.scenario import scenario_from_dict
 from model.sweeps.design import encode_value

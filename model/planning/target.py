@@ -38,7 +38,7 @@ import numpy as np
 
 from model.economy import CityEconomy
 from model.rng import RandomStreams
-from model.runner import evaluate_target, target_met
+from model.summary import evaluate_target, target_met
 from model.scenario import Scenario, Target, get_field, scenario_from_dict, set_field
 
 DEFAULT_GRID_STEPS = 20

@@ -1,0 +1,143 @@
+"""Writing a run's outputs: the summary, the daily tables and the manifest that reproduces it.
+
+``RunResult`` holds the summary (``summary.json``), the tidy daily series (Parquet) and the
+manifest, and writes them to a folder in one step: files go to a temporary folder that is renamed
+into place only when everything is written, so a failed run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model import __version__
+from model.rng import RandomStreams
+from model.scenario import Scenario
+from model.simulation import PairResult
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class RunResult:
+    """What a scenario run produced.
+
+    Attributes:
+        scenario: the scenario run.
+        summary: headline figures (single replication) or their means and 90% intervals.
+        replications: per-replication summaries.
+        frames: tidy daily tables by name.
+        manifest: how to reproduce the run.
+    """
+
+    scenario: Scenario
+    summary: dict[str, Any]
+    replications: list[dict[str, Any]]
+    frames: dict[str, pd.DataFrame]
+    manifest: dict[str, Any]
+    pairs: list[PairResult] = field(default_factory=list, repr=False)
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write summary.json, the daily Parquet tables and manifest.json into ``out_dir``.
+
+        The folder must not exist or be empty. Files are written to a temporary
+        folder beside it and moved into place at the end, so a failure leaves nothing behind.
+
+        Raises:
+            FileExistsError: ``out_dir`` exists and is not empty.
+        """
+        out = Path(out_dir)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise FileExistsError(f"{out}: output folder exists and is not empty; choose another --out")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+        try:
+            for name, frame in self.frames.items():
+                frame.to_parquet(tmp / f"{name}.parquet", index=False)
+            (tmp / "summary.json").write_text(json.dumps(self.summary, ensure_ascii=False, indent=2, default=_json_default),
+                                              encoding="utf-8")
+            (tmp / "replications.json").write_text(
+                json.dumps(self.replications, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
+            (tmp / "manifest.json").write_text(json.dumps(self.manifest, ensure_ascii=False, indent=2, default=_json_default),
+                                               encoding="utf-8")
+            if out.exists():
+                out.rmdir()
+            os.replace(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def git_commit() -> str:
+    """The project's git commit, with '+dirty' when the tree has changes; 'unknown' outside git."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                                timeout=5).stdout.strip()
+        if not commit:
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return commit + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages a run depends on."""
+    out = {"python": platform.python_version(), "model": __version__}
+    for pkg in ("mesa", "numpy", "scipy", "pandas", "pyarrow"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def build_manifest(scenario: Scenario, scale: float, seed: int, replications: int,
+                   streams: list[RandomStreams], tool_breakdown: bool) -> dict[str, Any]:
+    """What reproduces a run: the scenario as run, seeds, scale, versions, commit."""
+    return {
+        "model_version": __version__,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": sys.argv,
+        "scenario_file": scenario.origin,
+        "scenario": scenario.raw,
+        "scenario_provenance": scenario.provenance,
+        "unsourced_fields": list(scenario.unsourced),
+        "behaviour_parameters": scenario.behaviour.as_dict(),
+        "behaviour_sources": scenario.behaviour.sources,
+        "scale": scale,
+        "households_simulated": None,
+        "seed": seed,
+        "replications": replications,
+        "replication_seeds": [s.describe() for s in streams],
+        "tool_breakdown": tool_breakdown,
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+    }

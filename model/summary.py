@@ -1,0 +1,297 @@
+"""Summarising runs: headline figures of a replication, targets, intervals across replications, daily series.
+
+``replication_summary`` turns one policy/no-policy pair into the figures of ``summary.json`` (all
+money in yuan): retail sales with and without the policy, outlay by tool and funding level,
+leverage, each tool's own figures (its kind adds its own, ``ToolEffect.summary``), who benefits,
+and each target's simulated value. ``combine_replications`` gives each figure as a mean and a 90%
+interval across replications; ``daily_frames`` the tidy daily tables written as Parquet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.economy import CityEconomy
+from model.households import N_QUINTILES
+from model.scenario import Target
+from model.sectors import CHANNELS, FLOW_SECTORS, NON_RETAIL, SECTOR_INDEX, SECTORS, SIZE_CLASSES
+from model.simulation import PairResult
+
+GOODS_SECTORS = [SECTOR_INDEX[s] for s in SECTORS if s not in ("catering",)]
+NON_DURABLE_FLOW = [SECTOR_INDEX[s] for s in ("daily_goods", "catering", "fuel", "night_market")]
+
+
+def _retail_in(model: CityEconomy, start: dt.date | None = None, end: dt.date | None = None) -> np.ndarray:
+    """Daily 社零 (days,) between two dates (whole horizon by default)."""
+    daily = model.books.retail.sum(axis=(1, 2, 3, 4))
+    if start is None:
+        return daily
+    a = (start - model.scenario.start).days
+    b = (end - model.scenario.start).days
+    return daily[a: b + 1]
+
+
+def _period_slice(model: CityEconomy, start: dt.date, end: dt.date) -> slice:
+    return slice((start - model.scenario.start).days, (end - model.scenario.start).days + 1)
+
+
+def evaluate_target(target: Target, model: CityEconomy) -> float | None:
+    """The simulated value of a target's indicator in ``model`` (None when out of scope)."""
+    if target.indicator == "out_of_scope":
+        return None
+    books = model.books
+    sl = _period_slice(model, target.period_start, target.period_end)
+    if target.indicator in ("retail_sales_growth", "retail_sales_level"):
+        level = float(books.retail[sl].sum())
+    elif target.indicator in ("online_retail_level", "online_retail_growth"):
+        level = float(books.retail[sl][:, :, GOODS_SECTORS, CHANNELS.index("online")].sum())
+    elif target.indicator == "tourism_revenue_level":
+        level = float(books.retail[sl][:, model.visitor_cell].sum() + books.non_retail[sl].sum())
+    else:  # per-capita consumption, urban or rural
+        urban = target.indicator.endswith("_urban")
+        hh = model.households
+        mask = hh.urban == urban
+        persons = float(hh.size[mask].sum()) * hh.weight
+        days = sl.stop - sl.start
+        index = model.income_index[sl].mean()
+        # Normal consumption (all of it, not only 社零), plus how far these households' spending in the
+        # non-durable flow sectors departed from normal (vouchers, windfalls, calendar, conditions).
+        # Cars and appliances are left at their normal level: their sector mixes durable events with flows.
+        normal = float(hh.consumption_month_yuan[mask].sum()) * hh.weight * 12.0 * days / 365.0 * index
+        cells = np.unique(hh.cell[mask])
+        retail = float(books.retail[sl][:, cells][:, :, NON_DURABLE_FLOW].sum())
+        cols = [FLOW_SECTORS.index(SECTORS[i]) for i in NON_DURABLE_FLOW]
+        expected = float(model.flow.base_yuan[cells][:, cols].sum()) * float(model.income_index[sl].sum()) * \
+            float(model.seasonality[sl][:, NON_DURABLE_FLOW].mean())
+        return (normal + retail - expected) / max(persons, 1.0)
+    if target.indicator.endswith("_growth"):
+        return level / target.base_value_yuan - 1.0
+    return level
+
+
+def target_met(target: Target, value: float | None) -> bool | None:
+    """Whether a simulated value meets the target."""
+    if value is None or target.value is None:
+        return None
+    return bool(value >= target.value)
+
+
+def _budget_exhausted(model: CityEconomy, name: str) -> str | None:
+    fund = model.funds.get(name)
+    if fund is None or fund.exhausted_day is None:
+        return None
+    return model.date(fund.exhausted_day).isoformat()
+
+
+def replication_summary(pair: PairResult) -> dict[str, Any]:
+    """The headline figures of one replication (all money in yuan)."""
+    pol, base = pair.policy, pair.baseline
+    scenario = pol.scenario
+    retail_policy = float(pol.books.retail.sum())
+    retail_base = float(base.books.retail.sum())
+    uplift = retail_policy - retail_base
+    outlay = float(sum(f.paid_yuan for f in pol.funds.values()))
+    supported = float(sum(a.sum() for a in pol.books.supported_sales.values()))
+    cofunding = float(sum(a.sum() for a in pol.books.merchant_cofunding.values()))
+    by_level: dict[str, float] = {}
+    for fund in pol.funds.values():
+        for level, paid in fund.paid_by_level.items():
+            by_level[level] = by_level.get(level, 0.0) + paid
+
+    tools = {}
+    alone_total = 0.0
+    for name, tool in scenario.tools.items():
+        fund = pol.funds[name]
+        entry: dict[str, Any] = {
+            "kind": tool.kind,
+            "budget": tool.budget_yuan,
+            "outlay": fund.paid_yuan,
+            "outlay_by_level": dict(fund.paid_by_level),
+            "merchant_cofunding": float(pol.books.merchant_cofunding.get(name, np.zeros(1)).sum()),
+            "budget_exhausted_date": _budget_exhausted(pol, name),
+            "supported_sales": float(pol.books.supported_sales.get(name, np.zeros(1)).sum()),
+        }
+        entry["gross_leverage"] = entry["supported_sales"] / fund.paid_yuan if fund.paid_yuan > 0 else None
+        alone = pair.tool_alone.get(name, pol if len(scenario.tools) == 1 else None)
+        if alone is not None:
+            tool_uplift = float(alone.books.retail.sum()) - retail_base
+            alone_total += tool_uplift
+            alone_outlay = alone.funds[name].paid_yuan
+            entry["uplift"] = tool_uplift
+            entry["net_leverage"] = tool_uplift / alone_outlay if alone_outlay > 0 else None
+            entry["outlay_when_alone"] = alone_outlay
+        if name in pol.books.vouchers:
+            c = pol.books.vouchers[name]
+            entry["vouchers"] = {
+                "issued": float(c.issued.sum()), "redeemed": float(c.redeemed.sum()),
+                "expired": float(c.expired.sum()), "outstanding": float(c.outstanding[-1]),
+                "redemption_rate": float(c.redeemed.sum() / c.issued.sum()) if c.issued.sum() > 0 else None,
+            }
+        pol.tool_effects[name].summary(entry)
+        tools[name] = entry
+
+    hh = pol.households
+    n_hh_cells = hh.n_cells
+    _, urban_of_cell, quintile_of_cell = hh.cell_parts(hh.n_districts)
+    cell_uplift = (pol.books.retail.sum(axis=(0, 2, 3, 4)) - base.books.retail.sum(axis=(0, 2, 3, 4)))[:n_hh_cells]
+    benefit = pol.books.household_benefit[:n_hh_cells]
+    total_benefit = float(benefit.sum())
+
+    def shares(values: np.ndarray) -> dict[str, float | None]:
+        total = float(values.sum())
+        out = {f"Q{q + 1}": (float(values[quintile_of_cell == q].sum()) / total if total else None) for q in range(N_QUINTILES)}
+        out["rural"] = float(values[urban_of_cell == 0].sum()) / total if total else None
+        out["urban"] = float(values[urban_of_cell == 1].sum()) / total if total else None
+        return out
+
+    targets = {}
+    for name, target in scenario.targets.items():
+        value_p = evaluate_target(target, pol)
+        value_b = evaluate_target(target, base)
+        targets[name] = {
+            "indicator": target.indicator, "target": target.value,
+            "policy": value_p, "baseline": value_b,
+            "met": target_met(target, value_p), "met_without_policy": target_met(target, value_b),
+            "description": target.description, "out_of_scope_reason": target.out_of_scope_reason,
+        }
+
+    non_retail_uplift = {k: float(pol.books.non_retail[:, i].sum() - base.books.non_retail[:, i].sum())
+                         for i, k in enumerate(NON_RETAIL)}
+    return {
+        "retail_sales_baseline": retail_base,
+        "retail_sales_policy": retail_policy,
+        "retail_sales_uplift": uplift,
+        "retail_sales_uplift_share": uplift / retail_base if retail_base else None,
+        "government_outlay": outlay,
+        "government_outlay_by_level": by_level,
+        "merchant_cofunding": cofunding,
+        "gross_leverage": supported / outlay if outlay > 0 else None,
+        "net_leverage": uplift / outlay if outlay > 0 else None,
+        "uplift_by_sector": {s: float(pol.books.retail[:, :, i].sum() - base.books.retail[:, :, i].sum())
+                             for i, s in enumerate(SECTORS)},
+        "non_retail_uplift": non_retail_uplift,
+        "tools": tools,
+        "tool_interaction_uplift": (uplift - alone_total) if len(scenario.tools) > 1 and pair.tool_alone else None,
+        "household_benefit": total_benefit,
+        "benefit_share": shares(benefit),
+        "uplift_share_by_household_group": shares(cell_uplift),
+        "night_merchants_open_per_night": {"policy": float(pol.books.night_merchants_open.mean()),
+                                           "baseline": float(base.books.night_merchants_open.mean())},
+        "cars_sold": {"policy": float(pol.books.cars_sold.sum()), "baseline": float(base.books.cars_sold.sum())},
+        "targets": targets,
+        "seconds": pair.seconds,
+    }
+
+
+# ------------------------------------------------------------------ across replications
+
+
+def _collect(values: list[Any]) -> Any:
+    """Combine one figure across replications: numbers → mean and 90% interval; dicts recursively."""
+    first = values[0]
+    if isinstance(first, dict):
+        keys = list(first)
+        return {k: _collect([v.get(k) for v in values]) for k in keys}
+    if isinstance(first, bool) or first is None or isinstance(first, str):
+        if all(isinstance(v, bool) for v in values):
+            return {"probability": float(np.mean(values))}
+        return first
+    if isinstance(first, (int, float)):
+        nums = np.array([np.nan if v is None else float(v) for v in values])
+        return {"mean": float(np.nanmean(nums)), "p05": float(np.nanpercentile(nums, 5)),
+                "p95": float(np.nanpercentile(nums, 95))}
+    return first
+
+
+def combine_replications(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """One replication: its figures as they are; several: each figure as a mean and a 90% interval."""
+    if len(summaries) == 1:
+        return summaries[0]
+    return _collect(summaries)
+
+
+# ------------------------------------------------------------------ tidy daily series
+
+
+def daily_frames(pair: PairResult, replication: int) -> dict[str, pd.DataFrame]:
+    """Tidy daily series of one replication: retail by breakdown, outlay, vouchers, activity."""
+    pol, base = pair.policy, pair.baseline
+    hh = pol.households
+    dates = pd.to_datetime(pd.Series(pol.dates))
+    days = len(dates)
+    district_of_cell, urban_of_cell, quintile_of_cell = hh.cell_parts(hh.n_districts)
+    names = [d.name for d in pol.scenario.city.districts]
+    extra = ["visitors", "institutions"]
+    location = [f"{names[d]}/{'urban' if u else 'rural'}" for d, u in zip(district_of_cell, urban_of_cell)] + extra
+    district = [names[d] for d in district_of_cell] + extra
+    urban_rural = ["urban" if u else "rural" for u in urban_of_cell] + extra
+    quintile = [f"Q{q + 1}" for q in quintile_of_cell] + extra
+
+    def by_cells(arr: np.ndarray, labels: list[str]) -> tuple[list[str], np.ndarray]:
+        cats = list(dict.fromkeys(labels))
+        idx = np.array([cats.index(x) for x in labels])
+        out = np.zeros((arr.shape[0], len(cats)))
+        for j in range(len(cats)):
+            out[:, j] = arr[:, idx == j].sum(axis=1)
+        return cats, out
+
+    pieces = []
+
+    def add(dimension: str, cats: list[str], p: np.ndarray, b: np.ndarray) -> None:
+        k = len(cats)
+        pieces.append(pd.DataFrame({
+            "date": np.repeat(dates.values, k), "replication": replication, "dimension": dimension,
+            "category": np.tile(np.array(cats, dtype=object), days),
+            "retail_sales_baseline": b.reshape(-1), "retail_sales_policy": p.reshape(-1),
+        }))
+
+    P, B = pol.books.retail, base.books.retail
+    add("total", ["all"], P.sum(axis=(1, 2, 3, 4))[:, None], B.sum(axis=(1, 2, 3, 4))[:, None])
+    add("sector", list(SECTORS), P.sum(axis=(1, 3, 4)), B.sum(axis=(1, 3, 4)))
+    add("channel", list(CHANNELS), P.sum(axis=(1, 2, 4)), B.sum(axis=(1, 2, 4)))
+    add("size_class", list(SIZE_CLASSES), P.sum(axis=(1, 2, 3)), B.sum(axis=(1, 2, 3)))
+    pc, bc = P.sum(axis=(2, 3, 4)), B.sum(axis=(2, 3, 4))
+    for dimension, labels in (("location", location), ("district", district), ("urban_rural", urban_rural),
+                              ("income_quintile", quintile)):
+        cats, pv = by_cells(pc, labels)
+        _, bv = by_cells(bc, labels)
+        add(dimension, cats, pv, bv)
+    retail = pd.concat(pieces, ignore_index=True)
+    retail["retail_sales_uplift"] = retail["retail_sales_policy"] - retail["retail_sales_baseline"]
+    retail["dimension"] = retail["dimension"].astype("category")
+
+    rows = []
+    for name, fund in pol.funds.items():
+        total = fund.paid_yuan
+        for level, paid in fund.paid_by_level.items():
+            share = paid / total if total > 0 else 0.0
+            rows.append(pd.DataFrame({"date": dates.values, "replication": replication, "tool": name,
+                                      "level": level, "outlay_yuan": fund.daily_outlay * share}))
+    outlay = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        columns=["date", "replication", "tool", "level", "outlay_yuan"])
+
+    vrows = []
+    for name, c in pol.books.vouchers.items():
+        vrows.append(pd.DataFrame({"date": dates.values, "replication": replication, "tool": name,
+                                   "issued": c.issued, "redeemed": c.redeemed, "expired": c.expired,
+                                   "outstanding": c.outstanding, "gross_spending_yuan": c.gross_spending_yuan,
+                                   "induced_spending_yuan": c.induced_spending_yuan}))
+    vouchers = pd.concat(vrows, ignore_index=True) if vrows else pd.DataFrame(
+        columns=["date", "replication", "tool", "issued", "redeemed", "expired", "outstanding",
+                 "gross_spending_yuan", "induced_spending_yuan"])
+
+    activity = pd.DataFrame({
+        "date": dates.values, "replication": replication,
+        "night_merchants_open_policy": pol.books.night_merchants_open,
+        "night_merchants_open_baseline": base.books.night_merchants_open,
+        "cars_sold_policy": pol.books.cars_sold, "cars_sold_baseline": base.books.cars_sold,
+        "appliances_sold_policy": pol.books.appliances_sold, "appliances_sold_baseline": base.books.appliances_sold,
+        "lodging_policy": pol.books.non_retail[:, 0], "lodging_baseline": base.books.non_retail[:, 0],
+        "tickets_policy": pol.books.non_retail[:, 1], "tickets_baseline": base.books.non_retail[:, 1],
+        "merchant_cofunding_yuan": sum(pol.books.merchant_cofunding.values(), np.zeros(days)),
+    })
+    return {"daily_retail": retail, "daily_outlay": outlay, "daily_vouchers": vouchers, "daily_activity": activity}
