@@ -155,3 +155,33 @@ def test_settings_are_frozen_dataclasses_of_tool():
     for kind in tools.kinds().values():
         assert issubclass(kind.settings, Tool)
         assert dataclasses.is_dataclass(kind.settings)
+
+
+def test_no_module_outside_tools_names_a_kind_or_imports_one():
+    """Reading, running, summarising, reporting and the dashboard go through the registry only.
+
+    A string equal to a kind's name (other than a sector's, such as the sector ``night_market``) or an import
+    of a kind's module anywhere in the project's code outside ``model/tools/`` fails this test.
+    """
+    import ast
+
+    from model.sectors import SECTORS
+
+    kind_names = set(tools.kinds()) - set(SECTORS)
+    kind_modules = {f"model.tools.{name}" for name in tools.kinds()}
+    offenders = []
+    files = [p for folder in ("model", "calibration", "benchmarks") for p in (ROOT / folder).rglob("*.py")]
+    files.append(ROOT / "run.py")
+    for path in files:
+        if (ROOT / "model" / "tools") in path.parents:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in kind_names:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} names {node.value!r}")
+            if isinstance(node, ast.ImportFrom) and node.module in kind_modules:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}")
+            if isinstance(node, ast.ImportFrom) and node.module == "model.tools" and any(
+                    a.name in tools.kinds() for a in node.names):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports a kind module")
+    assert offenders == []
