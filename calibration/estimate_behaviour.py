@@ -321,7 +321,7 @@ def run_estimation(config: EstimationConfig, studies: list[Study], *, progress: 
 
 
 def manifest(config: EstimationConfig, result: EstimateResult, timings: dict[str, Any], command: str) -> str:
-    from model.runner import git_commit, package_versions
+    from model.outputs import git_commit, package_versions
 
     return json.dumps({
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -185,3 +185,13 @@ def test_no_module_outside_tools_names_a_kind_or_imports_one():
                     a.name in tools.kinds() for a in node.names):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports a kind module")
     assert offenders == []
+
+
+def test_a_kind_with_an_undeclared_setting_is_refused():
+    @dataclass(frozen=True, kw_only=True)
+    class Bare(Tool):
+        rate: float = 0.1  # no unit, range or description
+
+    with pytest.raises(TypeError, match="setting rate is not declared"):
+        tools.register(ToolKind(name="bare_test", settings=Bare, effect=ToolEffect, label_zh="无", label_en="bare"))
+    assert "bare_test" not in tools.kinds()

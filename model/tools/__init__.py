@@ -38,7 +38,17 @@ def _discover() -> None:
 
 
 def register(kind: ToolKind) -> ToolKind:
-    """Add a tool kind to the registry (replacing one of the same name)."""
+    """Add a tool kind to the registry (replacing one of the same name).
+
+    Raises:
+        TypeError: a setting of the kind is not declared with ``base.setting`` (it would have no unit,
+            range or description for the reader and the schema).
+    """
+    for f in kind.settings_fields():
+        if "unit" not in f.metadata or "description" not in f.metadata:
+            raise TypeError(f"tool kind {kind.name}: setting {f.name} is not declared with model.tools.base.setting(...)")
+    if kind.derive is None and any(f.metadata["derived_default"] for f in kind.settings_fields()):
+        raise TypeError(f"tool kind {kind.name}: a setting has a derived default but the kind gives no derive")
     _REGISTRY[kind.name] = kind
     return kind
 
