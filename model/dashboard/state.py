@@ -7,8 +7,8 @@ field overrides, then ``run_scenario``) with the same settings.
 
 A design is a scenario file (optionally one of its ``[variants.NAME]``) plus
 field overrides by dotted path, exactly what ``load_scenario(path, overrides,
-variant)`` takes. The controls are each tool's main design fields (budget, face
-value, threshold, subsidy per car or rate, night allowance); each has a range,
+variant)`` takes. The controls are each tool's main design fields, as its kind
+declares them (``ToolKind.controls`` in ``model/tools/``); each has a range,
 and a value outside it is refused with a message naming the field and the range
 instead of a run. Runs use a reduced scale chosen so that about
 ``households_simulated`` households are simulated, one replication, a fixed
