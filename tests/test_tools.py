@@ -195,3 +195,15 @@ def test_a_kind_with_an_undeclared_setting_is_refused():
     with pytest.raises(TypeError, match="setting rate is not declared"):
         tools.register(ToolKind(name="bare_test", settings=Bare, effect=ToolEffect, label_zh="无", label_en="bare"))
     assert "bare_test" not in tools.kinds()
+
+
+def test_every_shipped_tools_table_is_one_registered_kind():
+    schema = tools.tools_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for path in sorted((ROOT / "scenarios").glob("*.toml")) + sorted((ROOT / "scenarios" / "examples").glob("*.toml")):
+        with open(path, "rb") as handle:
+            raw = tomllib.load(handle)
+        jsonschema.validate(_json_ready(raw.get("tools", {})), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"x": {"kind": "lottery_tickets", "start_date": "2023-01-01", "end_date": "2023-01-02",
+                                   "budget_yuan": 1}}, schema)

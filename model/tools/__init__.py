@@ -16,7 +16,7 @@ from model.tools.base import (COMMON_FILE_KEYS, ControlSpec, Tool, ToolContext, 
                               read_settings, settings_schema)
 
 __all__ = ["ControlSpec", "Tool", "ToolContext", "ToolEffect", "ToolKind", "get", "kinds", "read_tool", "register",
-           "settings_schema", "unregister"]
+           "settings_schema", "tools_schema", "unregister"]
 
 _REGISTRY: dict[str, ToolKind] = {}
 _DISCOVERED = False
@@ -93,3 +93,10 @@ def read_tool(r, name: str, t: Any, context: ToolContext) -> Tool:
         raise r.fail(f"{path}.{sorted(unknown)[0]}",
                      f"unknown field for a {kind_name} tool; known: {', '.join(sorted(own))}")
     return read_settings(r, kind, t, path, common, context)
+
+
+def tools_schema() -> dict[str, Any]:
+    """JSON Schema of a scenario's ``[tools]`` table: each ``[tools.NAME]`` is one of the registered kinds."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "policy tools",
+            "type": "object",
+            "additionalProperties": {"oneOf": [settings_schema(kind) for kind in kinds().values()]}}
