@@ -64,6 +64,9 @@ class DailyBooks:
         vouchers: voucher flows by tool.
         merchant_cofunding: merchant-funded discounts by tool (days,), yuan.
         household_benefit: subsidies and voucher value received, by household cell (yuan).
+        household_benefit_by_row: the part of it paid to identified households, per simulated household
+            (yuan received by each household it stands for: vouchers redeemed and purchase subsidies with
+            their merchant discounts). Night-market discounts are booked by cell only; see model/distribution.py.
         night_merchants_open: merchants open late per night.
         cars_sold, appliances_sold: units per day (real, weighted).
         subsidised_units: units sold with a subsidy, by tool (days,).
@@ -75,12 +78,14 @@ class DailyBooks:
 
     days: int
     n_cells: int
+    n_households: int = 0
     retail: np.ndarray = field(init=False)
     non_retail: np.ndarray = field(init=False)
     retail_running_total: np.ndarray = field(init=False)
     vouchers: dict[str, VoucherCounts] = field(default_factory=dict)
     merchant_cofunding: dict[str, np.ndarray] = field(default_factory=dict)
     household_benefit: np.ndarray = field(init=False)
+    household_benefit_by_row: np.ndarray = field(init=False)
     night_merchants_open: np.ndarray = field(init=False)
     cars_sold: np.ndarray = field(init=False)
     appliances_sold: np.ndarray = field(init=False)
@@ -92,6 +97,7 @@ class DailyBooks:
         self.non_retail = np.zeros((self.days, len(NON_RETAIL)))
         self.retail_running_total = np.zeros(self.days)
         self.household_benefit = np.zeros(self.n_cells)
+        self.household_benefit_by_row = np.zeros(self.n_households)
         self.night_merchants_open = np.zeros(self.days)
         self.cars_sold = np.zeros(self.days)
         self.appliances_sold = np.zeros(self.days)
@@ -179,5 +185,10 @@ def check_accounts(model) -> None:
     worst = np.max(np.abs(by_day - books.retail_running_total)) if books.days else 0.0
     if worst > RELATIVE_TOLERANCE * max(np.abs(books.retail_running_total).max(initial=0.0), 1.0) + 1e-6:
         problems.append(f"daily breakdowns differ from daily totals by up to {worst:,.4f} yuan")
+    # Benefit paid to identified households is part of the benefit booked by cell (which adds night discounts).
+    by_row = float(books.household_benefit_by_row.sum()) * model.households.weight
+    by_cell = float(books.household_benefit.sum())
+    if by_row > by_cell * (1 + RELATIVE_TOLERANCE) + 1e-6:
+        problems.append(f"benefit paid to households {by_row:,.2f} exceeds the benefit booked by cell {by_cell:,.2f}")
     if problems:
         raise AccountingError("; ".join(problems))

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.data_dictionary import run_readme, unit_names
 from model import __version__
 from model.rng import RandomStreams
 from model.scenario import Scenario
@@ -66,7 +67,9 @@ class RunResult:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
         try:
             for name, frame in self.frames.items():
-                frame.to_parquet(tmp / f"{name}.parquet", index=False)
+                unit_names(frame).to_parquet(tmp / f"{name}.parquet", index=False)
+            (tmp / "README.md").write_text(run_readme([f"{n}.parquet" for n in self.frames] + [
+                "summary.json", "replications.json", "manifest.json"]), encoding="utf-8")
             (tmp / "summary.json").write_text(json.dumps(self.summary, ensure_ascii=False, indent=2, default=_json_default),
                                               encoding="utf-8")
             (tmp / "replications.json").write_text(

@@ -12,6 +12,7 @@ import sys
 
 import pandas as pd
 
+from model.distribution import distribution_table
 from model.outputs import RunResult, build_manifest
 from model.rng import RandomStreams
 from model.scenario import Scenario
@@ -55,7 +56,7 @@ def run_scenario(scenario: Scenario, *, scale: float = 0.05, seed: int = 0, repl
             pair = simulate_replication(scenario, scale, st, tool_breakdown=tool_breakdown, progress=update)
             households = pair.policy.households.n
             summaries.append(replication_summary(pair))
-            frames.append(daily_frames(pair, r))
+            frames.append({**daily_frames(pair, r), "household_distribution": distribution_table(pair.policy, r)})
             if keep_models:
                 pairs.append(pair)
     finally:

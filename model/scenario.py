@@ -480,13 +480,33 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None, var
         variants = raw.get("variants", {})
         if variant not in variants:
             raise ScenarioError(origin, f"variants.{variant}", f"no such variant; the file defines {', '.join(variants) or 'none'}")
-        for field_path, value in variants[variant].items():
+        for field_path, value in variant_overrides(variants[variant]).items():
             set_field(raw, field_path, value, origin=f"{origin} (variant {variant})")
         raw["scenario"]["name"] = f"{raw['scenario'].get('name', 'scenario')}/{variant}"
-        raw["scenario"]["title"] = f"{raw['scenario'].get('title', raw['scenario'].get('name', ''))} — {variant}"
+        raw["scenario"]["title"] = variants[variant].get(
+            "title", f"{raw['scenario'].get('title', raw['scenario'].get('name', ''))} — {variant}")
+        raw["scenario"]["title_en"] = variants[variant].get(
+            "title_en", f"{raw['scenario'].get('title_en', raw['scenario'].get('name', ''))} — {variant}")
     for field_path, value in (overrides or {}).items():
         set_field(raw, field_path, value, origin=origin)
     return scenario_from_dict(raw, origin)
+
+
+#: Display titles a [variants.NAME], [tools.NAME] or [targets.NAME] table may carry: ``title`` in Chinese,
+#: ``title_en`` in English. They name things in reports; they change nothing in a run.
+TITLE_KEYS = ("title", "title_en")
+
+
+def variant_overrides(table: dict[str, Any]) -> dict[str, Any]:
+    """A [variants.NAME] table's field overrides (dotted path = value), without its display titles."""
+    return {k: v for k, v in table.items() if k not in TITLE_KEYS}
+
+
+def display_title(table: dict[str, Any] | None, lang: str, fallback: str) -> str:
+    """The title of a scenario, variant, tool or target table in a language ("zh" reads ``title``, "en" ``title_en``)."""
+    table = table or {}
+    value = table.get("title_en" if lang == "en" else "title")
+    return str(value) if value else fallback
 
 
 def variant_names(path: str | Path) -> list[str]:

@@ -43,7 +43,8 @@ def _bars(ax):
 
 
 def _line(fig, label, axis=0):
-    lines = [ln for ln in fig.axes[axis].get_lines() if ln.get_label() == label]
+    # Legends name designs by their titles, wrapped over lines.
+    lines = [ln for ln in fig.axes[axis].get_lines() if ln.get_label().replace("\n", "") == label]
     assert len(lines) == 1, label
     return lines[0]
 
@@ -62,11 +63,11 @@ def test_retail_over_time_draws_each_design_no_policy_and_the_target(designs, ch
         baseline = _total(d, "retail_sales_baseline")
         monthly = policy.groupby(policy.index.to_period("M")).sum()
         monthly_b = baseline.groupby(baseline.index.to_period("M")).sum()
-        np.testing.assert_allclose(_line(fig, d.label).get_ydata(), monthly.mean(axis=1).to_numpy() / 1e8)
+        np.testing.assert_allclose(_line(fig, d.title("zh")).get_ydata(), monthly.mean(axis=1).to_numpy() / 1e8)
         pct = ((monthly / monthly_b - 1) * 100).mean(axis=1).to_numpy()
-        np.testing.assert_allclose(_line(fig, d.label, axis=1).get_ydata(), pct)
+        np.testing.assert_allclose(_line(fig, d.title("zh"), axis=1).get_ydata(), pct)
         # The cumulative panel ends at the period's 社零, which is what the target is judged on.
-        cum = _line(fig, d.label, axis=2).get_ydata()
+        cum = _line(fig, d.title("zh"), axis=2).get_ydata()
         growth = np.mean([r["targets"]["retail_growth_2023"]["policy"] for r in d.result.replications])
         assert cum[-1] == pytest.approx(target.base_value_yuan * (1 + growth) / 1e8)
         # The voucher months lie above no policy.
@@ -77,8 +78,8 @@ def test_retail_over_time_draws_each_design_no_policy_and_the_target(designs, ch
 def test_cumulative_uplift_and_budget_vs_uplift(designs, charts):
     for d in designs:
         uplift = [r["retail_sales_uplift"] for r in d.result.replications]
-        line = _line(charts["cumulative_uplift"], d.label)
-        assert line.get_ydata()[-1] == pytest.approx(np.mean(uplift) / 1e8)
+        line = _line(charts["cumulative_uplift"], d.title("zh"))
+        assert line.get_ydata()[-1] == pytest.approx(np.mean(uplift) / 1e4)  # 万元
         assert np.max(line.get_ydata()) >= line.get_ydata()[-1]
         x, y = charts["budget_vs_uplift"].chart_data[d.label]
         assert x[0] == pytest.approx(np.mean([r["government_outlay"] for r in d.result.replications]) / 1e4)
@@ -125,7 +126,7 @@ def test_every_chart_has_the_footnote(designs, charts):
     for name, fig in charts.items():
         text = figure_text(fig)
         assert "模型版本 0.1.0" in text and "重复模拟 3 次" in text and "种子 2" in text, name
-        assert all(d.label in text for d in designs), name
+        assert all(d.title("zh") in text for d in designs), name
     data = chart_data_frame(charts["cumulative_uplift"])
     assert set(data["series"]) == {d.label for d in designs} and len(data) == 2 * len(_total(designs[0], "retail_sales_policy"))
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from conftest import EXAMPLE, ROOT
 
@@ -35,6 +36,15 @@ def test_run_writes_summary_series_and_manifest(tmp_path):
     assert set(retail["dimension"].unique()) >= {"total", "sector", "channel", "size_class", "location",
                                                   "income_quintile"}
     assert len(retail[retail.dimension == "total"]) == 365
+    # Column names carry units, and the folder's README says each breakdown sums to the total.
+    assert {"retail_sales_baseline_yuan", "retail_sales_policy_yuan", "retail_sales_uplift_yuan"} <= set(retail)
+    for dimension, rows in retail.groupby("dimension", observed=True):
+        by_day = rows.groupby("date")["retail_sales_policy_yuan"].sum().to_numpy()
+        total = retail[retail.dimension == "total"].groupby("date")["retail_sales_policy_yuan"].sum().to_numpy()
+        assert by_day == pytest.approx(total), dimension
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    for name in ("daily_retail.parquet", "household_distribution.parquet", "retail_sales_uplift_yuan", "visitors"):
+        assert name in readme
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["seed"] == 4 and manifest["scale"] == 0.02
     assert manifest["replication_seeds"][0]["entropy"] == 4

@@ -151,8 +151,9 @@ def test_design_names_and_duplicates(tmp_path):
                                              (str(DESIGNS), "double_budget"), (str(DESIGNS), "catering_only")]
     with pytest.raises(CommandError, match="named twice"):
         parse_designs([str(DESIGNS), f"{DESIGNS}#no_threshold", f"{DESIGNS}#no_threshold"])
-    with pytest.raises(CommandError, match="two or more"):
-        parse_designs([str(ROOT / "scenarios" / "examples" / "small_city.toml")])
+    # One file without variants is that plan alone, against no policy.
+    plain = str(ROOT / "scenarios" / "examples" / "small_city.toml")
+    assert parse_designs([plain]) == [(plain, None)]
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
     b.mkdir()
@@ -204,3 +205,29 @@ def test_cli_no_target_needs_the_option_and_bad_folders_lose_nothing(tmp_path):
     assert sorted(p.suffix for p in (out / "charts").iterdir()) == [".csv"] * 6 + [".png"] * 6
     assert "Outlay, total (10,000 yuan)" in proc.stdout
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_paid_back_share_is_not_set_by_one_durable_spike():
+    """One simulated car bought a month earlier (+300万, then -300万) leaves the figure where it was."""
+    scenario = load_scenario(DESIGNS)
+    everyday = [0, 10, 30, 30, 24, 24, 24]
+    base = fake_result(scenario, [everyday])
+    before = paid_back_share(base)
+    # Cumulative path 0, 10, 40, 70, 94, 118, 142: still rising, nothing paid back.
+    assert before == 0.0
+    spiked = base.frames["daily_retail"].copy()
+    spike = [0, 0, 3e6, 0, -3e6, 0, 0]
+    total = spiked[spiked.dimension == "total"].index
+    spiked.loc[total, "retail_sales_uplift"] += spike
+    sectors = []
+    for day, value in enumerate(spike):
+        for sector in ("cars", "daily_goods"):
+            sectors.append({"date": pd.Timestamp("2023-01-01") + pd.Timedelta(days=day), "replication": 0,
+                            "dimension": "sector", "category": sector, "retail_sales_baseline": 0.0,
+                            "retail_sales_policy": 0.0, "retail_sales_uplift": value if sector == "cars" else everyday[day]})
+    with_spike = RunResult(scenario, {"replications": 1}, [], {"daily_retail": pd.concat(
+        [spiked, pd.DataFrame(sectors)], ignore_index=True)}, {})
+    assert paid_back_share(with_spike) == pytest.approx(before)
+    # Without the sector breakdown the spike would have set it: the peak is the car, and it is all given back.
+    naive = RunResult(scenario, {"replications": 1}, [], {"daily_retail": spiked}, {})
+    assert paid_back_share(naive) > before + 0.5

@@ -48,32 +48,25 @@ def test_report_names_every_design_its_changes_and_how_it_was_run(compared, writ
     page = (written / "report.html").read_text(encoding="utf-8")
     text = _text(page)
     for d in designs:
-        assert d.label in text and d.scenario.title in text
-    for field in ("tools.spring_vouchers.sectors", "tools.spring_vouchers.face_value_yuan",
-                  "tools.spring_vouchers.threshold_yuan"):
-        assert field in text
-    assert "design option: a catering voucher, spend 100 get 30" in text
-    assert "抽样比例 0.02" in text and "种子 0" in text and "重复 2 次" in text and "模型版本 0.1.0" in text
-    for key in ("outlay_total", "extra_retail_sales", "cost_per_0.1pp", "paid_back_share", "budget_runs_out"):
-        assert COLUMN_NOTES_ZH[key] in text
-    # The table as printed: the mean outlay in 万元.
-    assert f"{table.loc[1, 'outlay_total'] / 1e4:,.1f}" in text
+        assert d.title("zh") in text
+    assert "推荐方案" in text and "达成概率" in text
+    # The variant's change in words: the catering voucher, spend 100 get 30.
+    assert "适用行业 餐饮" in text and "面值 30 元" in text and "使用门槛 100 元" in text
+    assert "抽样比例 0.02" in text and "种子 0" in text and "模拟 2 次" in text and "模型版本 0.1.0" in text
+    assert "第 5 至第 95 百分位" in text and "行为参数固定为估计值" in text
     assert page.count("data:image/png;base64,") == 6
     assert "<link" not in page and "<script" not in page and "src='http" not in page and 'src="http' not in page
 
 
 def test_report_lists_every_assumption_and_source_of_every_design(compared, written):
     designs, _, _ = compared
-    text = _text((written / "report.html").read_text(encoding="utf-8"))
+    listed = pd.read_csv(written / "sources.csv")
     for d in designs:
         for field, note in d.scenario.provenance.items():
-            assert field in text and note in text, field
-        for name, note in d.scenario.behaviour.sources.items():
-            assert f"behaviour.{name} = " in text and note in text, name
+            assert ((listed["field"] == field) & (listed["text"] == note)).any(), field
     assumptions, sources = writer.assumptions_and_sources(designs)
     assert all(note.startswith(("assumption", "national default: assumption")) for _, _, note in assumptions)
     assert not any(note.startswith("assumption") for _, _, note in sources)
-    # Shared entries are listed once; the variant's own changes are listed for it alone.
     assert ("all designs", "city.households", "assumption: synthetic: a small county town") in assumptions
     assert any(who == "catering_only" and field == "tools.spring_vouchers.face_value_yuan"
                for who, field, _ in assumptions)
@@ -97,26 +90,32 @@ def test_every_number_can_be_traced_to_the_saved_runs(compared, written):
     assert list(budgets["design"]) == [d.label for d in designs] and set(budgets["tool"]) == {"spring_vouchers"}
 
 
-def test_pdf_has_table_charts_and_embeds_the_chinese_font(written):
-    pdf = (written / "report.pdf").read_bytes()
-    assert pdf[:4] == b"%PDF"
-    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
-    assert pages >= 1 + 1 + 6 + 2  # table, notes, six charts, assumptions and sources
-    assert b"WenQuanYi" in pdf  # the CJK font is embedded, so Chinese shows on any reader
+def test_pdf_is_a4_with_numbered_pages_and_embeds_the_chinese_font(written):
+    from pypdf import PdfReader
+
+    reader = PdfReader(written / "report.pdf")
+    assert len(reader.pages) >= 5
+    for i, page in enumerate(reader.pages):
+        assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx((595.28, 841.89), abs=0.5)
+        assert f"{i + 1} / {len(reader.pages)}" in page.extract_text()
+    assert b"WenQuanYi" in (written / "report.pdf").read_bytes()  # the CJK font is embedded
+    text = " ".join(p.extract_text() for p in reader.pages)
+    assert re.search(r"表\s*1", text) and re.search(r"图\s*1", text)  # numbered captions
+    assert (written / "report.typ").exists()
 
 
-def test_english_report(compared):
+def test_english_report(compared, tmp_path):
     designs, table, _ = compared
     charts = all_charts(designs, "en")
     try:
-        page = writer.report_html(designs, table, charts, "en")
+        out = writer.write_report(tmp_path / "en", designs, table, charts, "en", "retail_growth_2023")
     finally:
         for fig in charts.values():
             plt.close(fig)
-    text = _text(page)
-    assert "comparison of consumption-policy designs" in text and "Where every number comes from" in text
-    assert COLUMN_NOTES["paid_back_share"] in text and "Outlay, total (10,000 yuan)" in text
-    assert page.count("data:image/png;base64,") == 6
+    text = _text((out / "report.html").read_text(encoding="utf-8"))
+    assert "consumption-policy designs assessed" in text and "Where the numbers come from" in text
+    assert "Recommended design" in text and "Retail sales grow 8% in 2023" in text
+    assert "Sources of the input numbers" in text
 
 
 def test_folders_that_exist_or_cannot_be_written_lose_nothing(compared, tmp_path, monkeypatch):
@@ -131,14 +130,11 @@ def test_folders_that_exist_or_cannot_be_written_lose_nothing(compared, tmp_path
     blocker.write_text("x", encoding="utf-8")
     with pytest.raises(CommandError, match="cannot write"):
         writer.write_report(blocker / "report", designs, table, charts, "zh")
-    # A failure while writing leaves no folder, half-written or temporary.
-    monkeypatch.setattr(writer, "report_pdf", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
-    with pytest.raises(OSError, match="disk full"):
+    # A failure while typesetting keeps the computed runs, table and charts, and no half-written report.
+    monkeypatch.setattr(writer, "report_files", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(writer.ReportError, match="disk full.*saved in"):
         writer.write_report(tmp_path / "fails", designs, table, {}, "zh")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "busy"]
-
-
-def test_text_wrapping_counts_chinese_as_wide():
-    lines = writer._wrap("社零" * 30 + " and some English words", 20)
-    assert all(sum(2 if "\u4e00" <= c <= "\u9fff" else 1 for c in line) <= 20 for line in lines)
-    assert "".join(lines).replace(" ", "") == ("社零" * 30 + "andsomeEnglishwords")
+    kept = tmp_path / "fails"
+    assert (kept / "runs" / designs[0].label / "replications.json").exists() and (kept / "comparison.csv").exists()
+    assert not (kept / "report.pdf").exists() and not (kept / "report.html").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

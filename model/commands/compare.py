@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from pathlib import Path
 
 from model.commands import PROJECT_ROOT, CommandError, positive_fraction, positive_int
@@ -35,6 +36,7 @@ def _run(args: argparse.Namespace, report: bool) -> int:
     from model.reporting import report as writer
     from model.reporting.charts import all_charts
     from model.reporting.compare import check_targets, comparison_table, load_designs, parse_designs, run_designs, text_table
+    from model.reporting.proposal import judged_target
     from model.reporting.fonts import FontError, use_fonts
 
     try:
@@ -43,31 +45,55 @@ def _run(args: argparse.Namespace, report: bool) -> int:
         raise CommandError(str(exc)) from None
     loaded = load_designs(args.scenarios)
     need_target = not args.no_target
+    if report and need_target and args.target is None and not any(
+            t.indicator != "out_of_scope" for _, s in loaded for t in s.targets.values()):
+        # A plan whose targets are all outside the model's scope: the report says so instead of refusing.
+        need_target = False
     if need_target:
         check_targets(loaded, args.target)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(args.out) if args.out else PROJECT_ROOT / "results" / f"{'report' if report else 'compare'}-{stamp}"
     # Check the folder before the runs, so a bad --out fails at once.
     writer.prepare_folder(out).rmdir()
+    if not args.quiet:
+        print(header(loaded, args.replications, args.scale, report), file=sys.stderr)
     designs = run_designs(loaded, scale=args.scale, seed=args.seed, replications=args.replications,
                           target=args.target, need_target=need_target, progress=not args.quiet,
                           sources=parse_designs(args.scenarios))
-    table = comparison_table(designs, args.target, need_target)
+    charts: dict = {}
     try:
+        table = comparison_table(designs, args.target, need_target)
         charts = all_charts(designs, args.lang, target=args.target, show_target=need_target)
-    except FontError as exc:
-        raise CommandError(str(exc)) from None
-    try:
         if report:
-            written = writer.write_report(out, designs, table, charts, args.lang)
+            target = judged_target(designs, args.target) if need_target else None
+            written = writer.write_report(out, designs, table, charts, args.lang, target)
         else:
             written = writer.write_comparison(out, table, charts, designs, args.lang, args.formats)
+    except writer.ReportError:
+        raise
+    except FontError as exc:
+        kept = writer.keep_runs(out, designs)
+        raise CommandError(f"{exc}; the runs are saved in {kept}") from None
+    except Exception as exc:
+        kept = writer.keep_runs(out, designs) if not out.exists() else out
+        raise CommandError(f"writing failed ({type(exc).__name__}: {exc}); the runs are saved in {kept}") from exc
     finally:
         for fig in charts.values():
             plt.close(fig)
     print(text_table(table, args.lang))
     print(f"written to {written}")
     return 0
+
+
+def header(loaded, replications: int, scale: float, report: bool) -> str:
+    """What is about to run: designs, simulations, and what the progress bars count."""
+    from model.runner import runs_per_replication
+
+    runs = sum(runs_per_replication(s, False) * replications for _, s in loaded)
+    names = ", ".join(label for label, _ in loaded)
+    return (f"{'report' if report else 'compare'}: {len(loaded)} design(s) [{names}], {replications} replication(s) "
+            f"each at scale {scale}: {runs} simulations (each replication runs the design and its no-policy "
+            "counterfactual); each progress bar counts simulated days of one design")
 
 
 def _options(p: argparse.ArgumentParser) -> None:

@@ -39,7 +39,7 @@ import numpy as np
 from model.economy import CityEconomy
 from model.rng import RandomStreams
 from model.summary import evaluate_target, target_met
-from model.scenario import Scenario, Target, get_field, scenario_from_dict, set_field
+from model.scenario import Scenario, Target, get_field, scenario_from_dict, set_field, variant_overrides
 
 DEFAULT_GRID_STEPS = 20
 DEFAULT_CURVE_POINTS = 4
@@ -143,7 +143,7 @@ def raw_with_variant(raw: dict[str, Any], variant: str | None, origin: str = "<d
     variants = out.get("variants", {})
     if variant not in variants:
         raise TargetSearchError(f"{origin}: no variant {variant!r}; the file defines {', '.join(variants) or 'none'}")
-    for field_path, value in variants[variant].items():
+    for field_path, value in variant_overrides(variants[variant]).items():
         set_field(out, field_path, value, origin=f"{origin} (variant {variant})")
     out["scenario"]["name"] = f"{out['scenario'].get('name', 'scenario')}/{variant}"
     return out

@@ -35,16 +35,18 @@ from matplotlib.ticker import PercentFormatter  # noqa: E402
 from model import __version__  # noqa: E402
 from model.reporting.compare import Design, cumulative_uplift, funding_levels, target_name  # noqa: E402
 from model.reporting.fonts import check_figure, use_fonts  # noqa: E402
+from model.reporting.summary import target_title  # noqa: E402
 from model.sectors import SECTOR_LABELS_ZH, SECTORS  # noqa: E402
 
 RETAIL_TARGETS = ("retail_sales_level", "retail_sales_growth")
 
 LABELS = {
     "zh": {
+        "lang": "zh",
         "retail_title": "社会消费品零售总额：各方案与无政策、与目标", "retail_y": "月度社零（亿元）",
         "diff_y": "较无政策（%）", "cum_y": "目标期累计社零（亿元）",
         "no_policy": "无政策", "target": "目标", "target_level": "目标所需水平", "month": "月份",
-        "cum_title": "累计新增社零（政策结束后回落的部分是提前消费的回补）", "cum_uplift_y": "累计新增社零（亿元）",
+        "cum_title": "累计新增社零（政策结束后回落的部分是提前消费的回补）", "cum_uplift_y": "累计新增社零（万元）",
         "date": "日期", "ends": "结束",
         "budget_title": "财政支出与新增社零", "budget_x": "财政支出（万元）", "budget_y": "新增社零（万元）",
         "leverage": "净拉动比 {k}",
@@ -55,15 +57,16 @@ LABELS = {
         "outlay_title": "财政资金累计支出（按出资层级）", "outlay_y": "累计支出（万元）", "budget_line": "预算",
         "levels": {"central": "中央", "province": "省级", "city": "市级", "county": "县级"},
         "footnote": "方案：{designs}；每个方案重复模拟 {reps} 次（抽样比例 {scale}，种子 {seed}）；模型版本 {version}；"
-                    "阴影和误差线为各次模拟的第5至95百分位",
+                    "阴影和误差线（如有）为各次模拟的第5至95百分位；各次模拟之间只有随机数不同",
     },
     "en": {
+        "lang": "en",
         "retail_title": "Retail sales of consumer goods: designs against no policy and the target",
         "retail_y": "monthly retail sales (100 million yuan)", "diff_y": "vs no policy (%)",
         "cum_y": "retail sales over target period (100 million yuan)",
         "no_policy": "no policy", "target": "target", "target_level": "level the target needs", "month": "month",
         "cum_title": "Cumulative extra retail sales (a fall after a programme is pulled-forward spending paid back)",
-        "cum_uplift_y": "cumulative extra sales (100 million yuan)", "date": "date", "ends": "ends",
+        "cum_uplift_y": "cumulative extra sales (10,000 yuan)", "date": "date", "ends": "ends",
         "budget_title": "Budget spent and extra retail sales", "budget_x": "outlay (10,000 yuan)",
         "budget_y": "extra retail sales (10,000 yuan)", "leverage": "net leverage {k}",
         "benefit_title": "Who benefits (voucher value, subsidies and discounts received)", "benefit_y": "share of all benefit",
@@ -74,7 +77,8 @@ LABELS = {
         "budget_line": "budget",
         "levels": {"central": "central", "province": "province", "city": "city", "county": "county"},
         "footnote": "designs: {designs}; {reps} replications per design (scale {scale}, seed {seed}); "
-                    "model version {version}; bands and error bars: 5th to 95th percentile over replications",
+                    "model version {version}; bands and error bars (where drawn): 5th to 95th percentile over "
+                    "replications, which differ only in their random numbers",
     },
 }
 SECTOR_LABELS_EN = {s: s.replace("_", " ") for s in SECTORS}
@@ -90,6 +94,11 @@ def _labels(lang: str) -> dict:
     return LABELS[lang]
 
 
+def _name(d: Design, lab: dict) -> str:
+    """A design's title for a legend, wrapped so a long one does not widen the legend over the plot."""
+    return "\n".join(textwrap.wrap(d.title(lab["lang"]), 18 if lab["lang"] == "zh" else 36))
+
+
 def _colour(i: int):
     return plt.get_cmap("tab10")(i % 10)
 
@@ -102,7 +111,8 @@ def footnote(designs: list[Design], lab: dict) -> str:
     commit = manifest.get("git_commit", "unknown")
     if commit and commit != "unknown":
         version += f" ({commit[:12]})"
-    return lab["footnote"].format(designs=", ".join(d.label for d in designs), reps=summary["replications"],
+    return lab["footnote"].format(designs=("、" if lab is LABELS["zh"] else "; ").join(d.title(lab["lang"]) for d in designs),
+                                  reps=summary["replications"],
                                   scale=summary["scale"], seed=summary["seed"], version=version)
 
 
@@ -175,7 +185,7 @@ def retail_over_time(designs: list[Design], lang: str = "zh", target: str | None
         base = _monthly(d.result.frames["daily_retail"], "retail_sales_baseline") / 1e8
         x = [p.to_timestamp() for p in base.index]
         mean, lo, hi = _band(base)
-        name = lab["no_policy"] if same else f"{lab['no_policy']} ({d.label})"
+        name = lab["no_policy"] if same else f"{lab['no_policy']} ({_name(d, lab)})"
         ax.plot(x, mean, color=NO_POLICY_COLOUR, linestyle="--", label=name)
         ax.fill_between(x, lo, hi, color=NO_POLICY_COLOUR, alpha=0.12)
         data[name] = (x, mean)
@@ -184,14 +194,14 @@ def retail_over_time(designs: list[Design], lang: str = "zh", target: str | None
         monthly = _monthly(frame, "retail_sales_policy") / 1e8
         x = [p.to_timestamp() for p in monthly.index]
         mean, lo, hi = _band(monthly)
-        ax.plot(x, mean, color=_colour(i), label=d.label)
+        ax.plot(x, mean, color=_colour(i), label=_name(d, lab))
         ax.fill_between(x, lo, hi, color=_colour(i), alpha=0.12)
         data[d.label] = (x, mean)
         # Difference from the design's own no-policy run, replication by replication.
         base = _monthly(frame, "retail_sales_baseline") / 1e8
         diff = (monthly / base - 1.0) * 100.0
         dmean, dlo, dhi = _band(diff)
-        axes[1].plot(x, dmean, color=_colour(i), label=d.label)
+        axes[1].plot(x, dmean, color=_colour(i), label=_name(d, lab))
         axes[1].fill_between(x, dlo, dhi, color=_colour(i), alpha=0.15)
         data[f"vs_no_policy_pct:{d.label}"] = (x, dmean)
     ax.set_ylabel(lab["retail_y"])
@@ -205,7 +215,7 @@ def retail_over_time(designs: list[Design], lang: str = "zh", target: str | None
         ax = axes[2]
         start, end = pd.Timestamp(t.period_start), pd.Timestamp(t.period_end)
         series = [(lab["no_policy"], "cumulative:no_policy", first, "retail_sales_baseline", NO_POLICY_COLOUR, "--")]
-        series += [(d.label, f"cumulative:{d.label}", d, "retail_sales_policy", _colour(i), "-")
+        series += [(_name(d, lab), f"cumulative:{d.label}", d, "retail_sales_policy", _colour(i), "-")
                    for i, d in enumerate(designs)]
         for label, key, d, column, colour, style in series:
             daily = _daily_total(d.result.frames["daily_retail"], column).loc[start:end].cumsum() / 1e8
@@ -215,7 +225,7 @@ def retail_over_time(designs: list[Design], lang: str = "zh", target: str | None
             data[key] = (list(daily.index), mean)
         level = target_level_yuan(t) / 1e8
         ax.hlines(level, start, end, color=TARGET_COLOUR, linestyle=":", linewidth=1.5,
-                  label=f"{lab['target_level']}: {(t.description or name) if lang == 'zh' else name}")
+                  label=f"{lab['target_level']}: {target_title(first, name, lang)}")
         data[lab["target"]] = ([start, end], np.array([level, level]))
         ax.set_ylabel(lab["cum_y"])
         ax.set_xlabel(lab["date"])
@@ -231,14 +241,14 @@ def cumulative_uplift_chart(designs: list[Design], lang: str = "zh") -> plt.Figu
     fig, ax = plt.subplots(figsize=(9, 5))
     data = {}
     for i, d in enumerate(designs):
-        cum = cumulative_uplift(d.result).pivot(index="date", columns="replication", values="cumulative_uplift") / 1e8
+        cum = cumulative_uplift(d.result).pivot(index="date", columns="replication", values="cumulative_uplift") / 1e4
         mean, lo, hi = _band(cum)
-        ax.plot(cum.index, mean, color=_colour(i), label=d.label)
+        ax.plot(cum.index, mean, color=_colour(i), label=_name(d, lab))
         ax.fill_between(cum.index, lo, hi, color=_colour(i), alpha=0.2)
         data[d.label] = (list(cum.index), mean)
         if d.scenario.tools:
             end = pd.Timestamp(max(t.end for t in d.scenario.tools.values()))
-            ax.axvline(end, color=_colour(i), linestyle=":", linewidth=1, label=f"{d.label} {lab['ends']}")
+            ax.axvline(end, color=_colour(i), linestyle=":", linewidth=1, label=f"_{d.label} {lab['ends']}")
     ax.axhline(0, color="black", linewidth=0.5)
     ax.set_title(lab["cum_title"], fontsize=11)
     ax.set_ylabel(lab["cum_uplift_y"])
@@ -261,8 +271,7 @@ def budget_vs_uplift(designs: list[Design], lang: str = "zh") -> plt.Figure:
         x, y = outlays.mean(), uplift.mean()
         ax.errorbar([x], [y], xerr=[[x - np.percentile(outlays, 5)], [np.percentile(outlays, 95) - x]],
                     yerr=[[y - np.percentile(uplift, 5)], [np.percentile(uplift, 95) - y]], fmt="o", capsize=4,
-                    color=_colour(i), label=d.label)
-        ax.annotate(d.label, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
+                    color=_colour(i), label=_name(d, lab))
         data[d.label] = (np.array([x]), np.array([y]))
         xmax, ymax, ymin = max(xmax, outlays.max()), max(ymax, uplift.max()), min(ymin, uplift.min())
     xmax = xmax * 1.15 or 1.0
@@ -282,7 +291,7 @@ def budget_vs_uplift(designs: list[Design], lang: str = "zh") -> plt.Figure:
     return _finish(fig, designs, lab, data)
 
 
-def _grouped_bars(ax, designs: list[Design], keys: list[str], names: list[str], values_of) -> dict:
+def _grouped_bars(ax, designs: list[Design], keys: list[str], names: list[str], values_of, lab: dict) -> dict:
     """Bars per group and design with 90% error bars; values_of(design, key) gives per-replication values."""
     width = 0.8 / len(designs)
     data = {}
@@ -290,7 +299,7 @@ def _grouped_bars(ax, designs: list[Design], keys: list[str], names: list[str], 
         per = np.array([values_of(d, k) for k in keys], dtype=float)  # (groups, replications)
         mean = per.mean(axis=1)
         err = [mean - np.percentile(per, 5, axis=1), np.percentile(per, 95, axis=1) - mean]
-        ax.bar(np.arange(len(keys)) + i * width, mean, width, yerr=err, capsize=2, color=_colour(i), label=d.label)
+        ax.bar(np.arange(len(keys)) + i * width, mean, width, yerr=err, capsize=2, color=_colour(i), label=_name(d, lab))
         data[d.label] = (names, mean)
     ax.set_xticks(np.arange(len(keys)) + width * (len(designs) - 1) / 2, names, fontsize=8)
     ax.axhline(0, color="black", linewidth=0.5)
@@ -306,8 +315,8 @@ def benefit_distribution(designs: list[Design], lang: str = "zh") -> plt.Figure:
     def share(d: Design, key: str) -> list[float]:
         return [r["benefit_share"][key] or 0.0 for r in d.result.replications]
 
-    quintiles = _grouped_bars(left, designs, ["Q1", "Q2", "Q3", "Q4", "Q5"], lab["quintiles"], share)
-    areas = _grouped_bars(right, designs, ["urban", "rural"], [lab["urban"], lab["rural"]], share)
+    quintiles = _grouped_bars(left, designs, ["Q1", "Q2", "Q3", "Q4", "Q5"], lab["quintiles"], share, lab)
+    areas = _grouped_bars(right, designs, ["urban", "rural"], [lab["urban"], lab["rural"]], share, lab)
     data = {d.label: (list(quintiles[d.label][0]) + list(areas[d.label][0]),
                       np.concatenate([quintiles[d.label][1], areas[d.label][1]])) for d in designs}
     for ax, title in ((left, lab["by_quintile"]), (right, lab["by_area"])):
@@ -325,7 +334,7 @@ def uplift_by_sector(designs: list[Design], lang: str = "zh") -> plt.Figure:
     fig, ax = plt.subplots(figsize=(9, 4.8))
     names = [SECTOR_LABELS_ZH[s] if lang == "zh" else SECTOR_LABELS_EN[s] for s in SECTORS]
     data = _grouped_bars(ax, designs, list(SECTORS), names,
-                         lambda d, s: [r["uplift_by_sector"][s] / 1e4 for r in d.result.replications])
+                         lambda d, s: [r["uplift_by_sector"][s] / 1e4 for r in d.result.replications], lab)
     ax.set_title(lab["sector_title"], fontsize=11)
     ax.set_ylabel(lab["sector_y"])
     ax.legend(fontsize=7)
@@ -359,7 +368,7 @@ def outlay_over_time(designs: list[Design], lang: str = "zh") -> plt.Figure:
         for lvl, name in zip(levels, names):
             data[f"{d.label} · {name}"] = (list(cumulative.index), cumulative[lvl].to_numpy())
         data[f"{d.label} · {lab['budget_line']}"] = ([dates[0], dates[-1]], np.array([budget, budget]))
-        ax.set_title(d.label, fontsize=9)
+        ax.set_title(_name(d, lab), fontsize=9)
         ax.set_ylabel(lab["outlay_y"], fontsize=8)
         ax.tick_params(axis="x", labelrotation=30, labelsize=7)
         ax.grid(alpha=0.3)

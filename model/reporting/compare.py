@@ -16,7 +16,8 @@ precisely; tables and reports print them. In short:
   poorest 40% of households and to rural households;
 * pulled forward and paid back within the horizon: (highest cumulative extra
   sales - cumulative extra sales at the end) / highest, on the mean path over
-  replications, so 0 means no payback and 1 means every extra yuan was given back;
+  replications and outside cars and appliances (whose sales come in lumps), so 0
+  means no payback and 1 means every extra yuan was given back;
 * the date each tool's budget ran out (median, range, in how many replications).
 
 Designs for different cities cannot be compared; a design without the target
@@ -38,7 +39,7 @@ import pandas as pd
 
 from model.commands import CommandError
 from model.runner import RunResult, run_scenario
-from model.scenario import Scenario, load_scenario, variant_names
+from model.scenario import Scenario, display_title, load_scenario, variant_names
 from model.sectors import FUNDING_LEVELS
 
 #: Percentage points of 社零 growth the cost column prices.
@@ -151,9 +152,14 @@ class Design:
     file: str = ""
     variant: str | None = None
 
+    def title(self, lang: str) -> str:
+        """The design's name in words: its variant's or plan's ``title`` (zh) or ``title_en`` (en)."""
+        return display_title(self.scenario.raw.get("scenario"), lang, self.label)
+
 
 def parse_designs(specs: list[str]) -> list[tuple[str, str | None]]:
-    """Files (``path``) or variants (``path#variant``); one file alone with variants means all its variants.
+    """Files (``path``) or variants (``path#variant``); one file alone with variants means all its variants,
+    and one file without variants is that plan alone (against no policy, which every design is run against).
 
     Raises:
         CommandError: nothing to compare, or the same design twice.
@@ -166,8 +172,8 @@ def parse_designs(specs: list[str]) -> list[tuple[str, str | None]]:
         names = variant_names(out[0][0])
         if names:
             out = [(out[0][0], None)] + [(out[0][0], name) for name in names]
-    if len(out) < 2:
-        raise CommandError(f"{specs[0]}: give two or more scenarios, or one file with [variants.NAME] tables")
+    if not out:
+        raise CommandError("give a scenario file, FILE#VARIANT, or several of them")
     seen = set()
     for path, variant in out:
         key = (str(Path(path).resolve()), variant)
@@ -264,17 +270,62 @@ def cumulative_uplift(result: RunResult) -> pd.DataFrame:
     return total[["date", "replication", "cumulative_uplift"]]
 
 
-def paid_back_share(result: RunResult) -> float | None:
-    """(peak - final) / peak of the cumulative extra 社零 averaged over replications, at most 1.
+#: Sectors whose sales come in lumps (one simulated car stands for 1/scale cars): left out of the
+#: paid-back share and counted in units by ``durables_brought_forward`` instead.
+DURABLE_SECTORS = ("cars", "appliances")
 
-    The mean path is used because the peak of each noisy replication would
-    overstate the payback. None when the path never rises above zero.
+
+def everyday_uplift(result: RunResult) -> pd.DataFrame:
+    """Daily extra 社零 outside the durable sectors, by day and replication (columns: date, replication, uplift).
+
+    Falls back to the whole-city series when the run has no sector breakdown.
     """
-    mean_path = cumulative_uplift(result).groupby("date")["cumulative_uplift"].mean().sort_index().to_numpy()
+    retail = result.frames["daily_retail"]
+    total = retail[retail["dimension"] == "total"][["date", "replication", "retail_sales_uplift"]]
+    durables = retail[(retail["dimension"] == "sector") & retail["category"].isin(DURABLE_SECTORS)]
+    if not durables.empty:
+        lumpy = durables.groupby(["date", "replication"], as_index=False)["retail_sales_uplift"].sum()
+        total = total.merge(lumpy, on=["date", "replication"], how="left", suffixes=("", "_durable")).fillna(0.0)
+        total["retail_sales_uplift"] = total["retail_sales_uplift"] - total.pop("retail_sales_uplift_durable")
+    return total.rename(columns={"retail_sales_uplift": "uplift"}).sort_values(["replication", "date"])
+
+
+def paid_back_share(result: RunResult) -> float | None:
+    """(peak - final) / peak of the cumulative extra 社零 outside cars and appliances, averaged over replications,
+    at most 1.
+
+    Cars and appliances are left out: at a small scale one simulated car bought a month earlier
+    (+300万, then -300万) would set the figure by itself; ``durables_brought_forward`` counts them in
+    units instead. The mean path is used because the peak of each noisy replication would overstate
+    the payback. None when the path never rises above zero.
+    """
+    daily = everyday_uplift(result)
+    daily = daily.assign(cumulative=daily.groupby("replication")["uplift"].cumsum())
+    mean_path = daily.groupby("date")["cumulative"].mean().sort_index().to_numpy()
     peak = float(mean_path.max(initial=0.0))
     if peak <= 0:
         return None
     return float(min((peak - mean_path[-1]) / peak, 1.0))
+
+
+def durables_brought_forward(design: "Design") -> dict[str, dict[str, float]]:
+    """Extra cars and appliances sold while the programmes ran and after the last one ended (units, mean over
+    replications, with the units one simulated household stands for).
+
+    A negative 'after' is purchases brought forward and missing later.
+    """
+    activity = design.result.frames.get("daily_activity")
+    if activity is None or activity.empty or not design.scenario.tools:
+        return {}
+    end = pd.Timestamp(max(t.end for t in design.scenario.tools.values()))
+    reps = max(int(activity["replication"].nunique()), 1)
+    out = {}
+    for item in ("cars", "appliances"):
+        extra = activity[f"{item}_sold_policy"] - activity[f"{item}_sold_baseline"]
+        during = float(extra[activity["date"] <= end].sum()) / reps
+        after = float(extra[activity["date"] > end].sum()) / reps
+        out[item] = {"during": during, "after": after}
+    return out
 
 
 def budget_exhaustion(design: Design) -> dict[str, dict[str, Any]]:

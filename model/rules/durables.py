@@ -248,6 +248,7 @@ class DurableMarket:
             model.books.subsidised(effect.name)[day] += float(got.sum()) * w
             model.books.supported(effect.name)[day] += float(np.where(got, self.price - merchant_part, 0.0).sum()) * w
             np.add.at(model.books.household_benefit, hh.cell[buyers], paid + merchant_part * w)
+            np.add.at(model.books.household_benefit_by_row, buyers, paid / w + merchant_part)
         if self.kind == "cars":
             hh.savings_yuan[buyers] -= np.maximum(p.car_down_payment_share * self.price - received, 0.0)
             online = np.zeros(idx.size, dtype=bool)

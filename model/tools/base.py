@@ -98,7 +98,9 @@ class Tool:
 
 
 #: Fields every tool has (read by ``read_tool`` itself), and file keys that are notes, not settings.
-COMMON_FILE_KEYS = ("kind", "start_date", "end_date", "budget_yuan", "funding_shares", "description", "source")
+#: ``title`` and ``title_en`` name the tool in reports (see model.scenario.TITLE_KEYS); they change nothing in a run.
+COMMON_FILE_KEYS = ("kind", "start_date", "end_date", "budget_yuan", "funding_shares", "description", "source",
+                    "title", "title_en")
 
 
 def own_fields(settings: type[Tool]) -> list[dataclasses.Field]:

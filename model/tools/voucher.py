@@ -478,6 +478,7 @@ class VoucherProgramme(ToolEffect):
             split = model.flow.cell_sector_split[cells] * (spent_later * weight)[:, None]
             model.deferred.schedule(day + 1, params.windfall_spending_days, cells, split)
         np.add.at(model.books.household_benefit, cells, self.household_face * weight)
+        np.add.at(model.books.household_benefit_by_row, holder_rows, self.household_face)
         counts = self.counts
         counts.redeemed[day] += redeeming.size * weight
         counts.gross_spending_yuan[day] += float(transaction.sum()) * weight
