@@ -144,6 +144,24 @@ def test_negative_savings_and_broken_breakdowns_are_caught():
         check_accounts(model)
 
 
+def test_benefit_paid_to_households_matches_the_cells_and_tampering_is_caught():
+    from model.distribution import household_gains_yuan
+
+    model = _finished_model({"v": {"kind": "voucher", "sectors": ["catering"], "face_value_yuan": 10.0,
+                                   "threshold_yuan": 30.0, "budget_yuan": 20000.0, "start_date": "2023-03-01",
+                                   "end_date": "2023-03-20"}})
+    books, hh = model.books, model.households
+    redeemed = int((model.tool_effects["v"].status == 1).sum()) if hasattr(model.tool_effects["v"], "status") else None
+    # Every redeemed voucher is booked to its holder at its face value; cell and household books agree.
+    assert books.household_benefit_by_row.sum() * hh.weight == pytest.approx(books.household_benefit.sum())
+    assert household_gains_yuan(model).sum() * hh.weight == pytest.approx(books.household_benefit[:hh.n_cells].sum())
+    assert books.household_benefit_by_row.sum() > 0 and redeemed != 0
+    check_accounts(model)
+    books.household_benefit_by_row[0] += books.household_benefit.sum()
+    with pytest.raises(AccountingError, match="benefit paid to households"):
+        check_accounts(model)
+
+
 def test_no_fund_pays_past_its_pool():
     """A tiny car budget runs out on the first subsidised sale that would overdraw it."""
     model = _finished_model({"cars": {"kind": "car_subsidy", "subsidy_per_car_yuan": 5000.0, "budget_yuan": 12000.0,

@@ -390,6 +390,8 @@ def settings_schema(kind: ToolKind) -> dict[str, Any]:
                                    "description": "share of the budget from each funding level, summing to 1"}),
         "description": {"type": "string"},
         "source": {"type": "string"},
+        "title": {"type": "string", "description": "the tool's name in Chinese, as reports print it"},
+        "title_en": {"type": "string", "description": "the tool's name in English"},
     }
     required = ["kind", "start_date", "end_date", "budget_yuan"]
     for f in kind.settings_fields():
