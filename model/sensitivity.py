@@ -184,6 +184,21 @@ def analyse(folder: str | Path, outputs: list[str] | None = None, *, conf_level:
 # ------------------------------------------------------------------ showing and saving
 
 
+def _is_money(output: str) -> bool:
+    """Whether an output is an amount of yuan (uplift, outlay, sales), not a ratio or share."""
+    return output.endswith("_yuan") or output.split(".")[-1] in (
+        "retail_sales_uplift", "retail_sales_baseline", "retail_sales_policy", "government_outlay",
+        "merchant_cofunding", "household_benefit", "outlay", "uplift")
+
+
+def _plain(value: float) -> str:
+    """A number with thousands separators and three significant digits, without e-notation."""
+    if value == 0 or not np.isfinite(value):
+        return f"{value:.0f}"
+    decimals = max(0, 2 - int(np.floor(np.log10(abs(value)))))
+    return f"{value:,.{decimals}f}"
+
+
 def format_result(result: SensitivityResult) -> str:
     """A plain-text table per output, fields ordered by importance."""
     lines = [f"Sensitivity of sweep {result.spec.name} ({result.method}, {result.points} points, "
@@ -198,10 +213,14 @@ def format_result(result: SensitivityResult) -> str:
             for _, r in group.sort_values("ST", ascending=False).iterrows():
                 lines.append(f"    {r['field']:<{width}}  {r['S1']:7.3f} {r['S1_conf']:7.3f}  {r['ST']:7.3f} {r['ST_conf']:7.3f}")
         else:
+            # Effects on money outputs are in yuan: print them in 万元 with separators, never in e-notation.
+            money = _is_money(out)
+            unit = 1e4 if money else 1.0
+            lines[-1] += " (effects in 万元, 10,000 yuan)" if money else ""
             lines.append(f"    {'field':<{width}}  {'mu*':>12} {f'±{pct}%':>12} {'mu':>12} {'sigma':>12}")
             for _, r in group.sort_values("mu_star", ascending=False).iterrows():
-                lines.append(f"    {r['field']:<{width}}  {r['mu_star']:12.4g} {r['mu_star_conf']:12.4g} "
-                             f"{r['mu']:12.4g} {r['sigma']:12.4g}")
+                cells = [_plain(r[k] / unit) for k in ("mu_star", "mu_star_conf", "mu", "sigma")]
+                lines.append(f"    {r['field']:<{width}}  " + " ".join(f"{c:>12}" for c in cells))
     for out, reason in result.skipped.items():
         lines.append(f"\n  {out}: not analysed: {reason}")
     return "\n".join(lines)

@@ -20,59 +20,118 @@ def _figure(value) -> float | None:
     return value
 
 
+def _estimate(value, unit: float) -> dict:
+    """A summary figure (a number, or {mean, p05, p95} over replications) as a display estimate."""
+    if isinstance(value, dict) and "mean" in value:
+        n = 2 if value["p95"] != value["p05"] else 1
+        return {"mean": value["mean"] / unit, "low": value["p05"] / unit, "high": value["p95"] / unit, "n": n}
+    return {"mean": None if value is None else value / unit, "low": None, "high": None, "n": 1}
+
+
+def _money(value, unit: float, unit_name: str) -> str:
+    from model.reporting.numbers import fmt_estimate
+
+    e = _estimate(value, unit)
+    if e["mean"] is None:
+        return "—"
+    return fmt_estimate(e, "en").replace(" (", f" {unit_name} (90%: ", 1) if e["n"] > 1 else \
+        f"{fmt_estimate(e, 'en')} {unit_name}"
+
+
 def _yi(value) -> str:
-    v = _figure(value)
-    return "—" if v is None else f"{v / 1e8:,.3f} 亿元"
+    """社零 levels in 亿元 (100 million yuan)."""
+    return _money(value, 1e8, "亿元")
 
 
-def _interval(value) -> str:
-    if isinstance(value, dict) and "p05" in value:
-        return f"  (90%: {value['p05'] / 1e8:,.3f} to {value['p95'] / 1e8:,.3f})"
-    return ""
+def _wan(value) -> str:
+    """Budgets, outlays and effects in 万元 (10,000 yuan)."""
+    return _money(value, 1e4, "万元")
 
 
 def _ratio(value) -> str:
+    from model.reporting.numbers import fmt_estimate
+
+    e = _estimate(value, 1.0)
+    if e["mean"] is None:
+        return "—"
+    return fmt_estimate(e, "en").replace(" (", " (90%: ", 1)
+
+
+def _target_value(indicator: str, value) -> str:
+    """A target's value with its unit: growth in %, levels in 亿元, per person in yuan."""
     v = _figure(value)
-    return "—" if v is None else f"{v:,.2f}"
+    if v is None:
+        return "—"
+    if indicator.endswith("_growth"):
+        return f"{100 * v:+.2f}%"
+    if indicator.startswith("consumption_per_capita"):
+        return f"{v:,.0f} yuan per person"
+    return f"{v / 1e8:,.2f} 亿元"
 
 
-def print_summary(summary: dict, out_dir: Path) -> None:
-    """A short human-readable summary of a run."""
+TARGET_MEANING = {
+    "retail_sales_growth": "社零 growth on the prior period at least", "retail_sales_level": "社零 at least",
+    "online_retail_growth": "online retail growth at least", "online_retail_level": "online retail at least",
+    "tourism_revenue_level": "tourism revenue at least",
+    "consumption_per_capita_urban": "urban consumption per person at least",
+    "consumption_per_capita_rural": "rural consumption per person at least",
+}
+
+
+def print_summary(summary: dict, out_dir: Path, scenario=None) -> None:
+    """A short human-readable summary of a run: 社零 levels in 亿元, money in 万元, targets in words."""
+    reps = summary["replications"]
     print(f"\n{summary['title']}  {summary['start_date']} to {summary['end_date']}"
-          f"  scale {summary['scale']}  seed {summary['seed']}  replications {summary['replications']}")
+          f"  scale {summary['scale']}  seed {summary['seed']}  replications {reps}")
+    if reps > 1:
+        print(f"  (90%: the 5th to 95th percentile over {reps} replications, which differ only in their random numbers)")
     print(f"  社零 without policy (retail_sales_baseline): {_yi(summary['retail_sales_baseline'])}")
     print(f"  社零 with policy    (retail_sales_policy):   {_yi(summary['retail_sales_policy'])}")
-    print(f"  extra 社零          (retail_sales_uplift):   {_yi(summary['retail_sales_uplift'])}"
-          f"{_interval(summary['retail_sales_uplift'])}")
-    print(f"  government outlay   (government_outlay):     {_yi(summary['government_outlay'])}")
+    print(f"  extra 社零          (retail_sales_uplift):   {_wan(summary['retail_sales_uplift'])}")
+    print(f"  government outlay   (government_outlay):     {_wan(summary['government_outlay'])}")
     print(f"  gross leverage 拉动比 (voucher/subsidy transactions ÷ outlay): {_ratio(summary['gross_leverage'])}")
     print(f"  net leverage (extra 社零 caused ÷ outlay):                    {_ratio(summary['net_leverage'])}")
     for name, tool in summary["tools"].items():
-        line = f"    {name} [{tool['kind']}]: outlay {_yi(tool['outlay'])}"
+        line = f"    {name} [{tool['kind']}]: outlay {_wan(tool['outlay'])}"
         if "uplift" in tool:
-            line += f", uplift {_yi(tool['uplift'])}, net leverage {_ratio(tool.get('net_leverage'))}"
+            line += f", extra 社零 {_wan(tool['uplift'])}, net leverage {_ratio(tool.get('net_leverage'))}"
         exhausted = tool.get("budget_exhausted_date")
         if exhausted:
             line += f", budget ran out {exhausted}"
         print(line)
-    out_of_scope = [name for name, t in summary.get("targets", {}).items() if t["indicator"] == "out_of_scope"]
-    for name, t in summary.get("targets", {}).items():
+    targets = summary.get("targets", {})
+    out_of_scope = [name for name, t in targets.items() if t["indicator"] == "out_of_scope"]
+    for name, t in targets.items():
         if name in out_of_scope:
             continue
+        title = ""
+        if scenario is not None:
+            table = scenario.raw.get("targets", {}).get(name, {})
+            title = table.get("title_en") or table.get("title") or ""
         met = t.get("met")
         if isinstance(met, dict):
-            met = f"probability {met['probability']:.2f}"
-        print(f"  target {name} ({t['indicator']}): target {t.get('target')}, simulated {_figure(t.get('policy'))}, met: {met}")
+            k = round(met["probability"] * reps)
+            verdict = f"met in {k} of {reps} replications ({met['probability']:.0%})"
+        else:
+            verdict = "met" if met else "not met" if met is not None else "—"
+        meaning = TARGET_MEANING.get(t["indicator"], t["indicator"])
+        print(f"  target {name}{f' ({title})' if title else ''}: {meaning} {_target_value(t['indicator'], t.get('target'))}; "
+              f"simulated {_target_value(t['indicator'], t.get('policy'))} with the policy, "
+              f"{_target_value(t['indicator'], t.get('baseline'))} without; {verdict}")
     if out_of_scope:
-        print(f"  targets outside the model's scope (see summary.json): {', '.join(out_of_scope)}")
-    print(f"  written to {out_dir}")
+        if len(out_of_scope) == len(targets):
+            print(f"  no target can be evaluated: all {len(out_of_scope)} are outside the model's scope (see summary.json)")
+        else:
+            print(f"  targets outside the model's scope (see summary.json): {', '.join(out_of_scope)}")
+    print(f"  written to {out_dir} (README.md there describes every file and column)")
 
 
 def load_with_warnings(path: str):
-    """Load a scenario, printing a warning that lists any number without a source."""
+    """Load a scenario (``FILE`` or ``FILE#VARIANT``), printing a warning that lists any number without a source."""
+    file, _, variant = str(path).partition("#")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        scenario = load_scenario(path)
+        scenario = load_scenario(file, variant=variant or None)
     if scenario.unsourced:
         print(f"warning: {path}: {len(scenario.unsourced)} number(s) have no source or assumption: "
               + ", ".join(scenario.unsourced), file=sys.stderr)
@@ -86,20 +145,30 @@ def command_run(args: argparse.Namespace) -> int:
 
     scenario = load_with_warnings(args.scenario)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out_dir = Path(args.out) if args.out else PROJECT_ROOT / "results" / f"{scenario.name}-{stamp}"
+    out_dir = Path(args.out) if args.out else PROJECT_ROOT / "results" / f"{scenario.name.replace('/', '-')}-{stamp}"
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise CommandError(f"{out_dir}: output folder exists and is not empty; choose another --out")
+    if not args.quiet:
+        from model.runner import runs_per_replication
+
+        per = runs_per_replication(scenario, not args.no_tool_breakdown)
+        what = "the plan and its no-policy counterfactual" + (
+            f", and each of its {len(scenario.tools)} tools alone" if per > 2 else "")
+        print(f"{scenario.title}: {args.replications} replication(s) x {per} simulations ({what}) = "
+              f"{args.replications * per} simulations of {scenario.days} days; the progress bar counts simulated days "
+              f"({args.replications * per * scenario.days:,})", file=sys.stderr)
     result = run_scenario(scenario, scale=args.scale, seed=args.seed, replications=args.replications,
                           tool_breakdown=not args.no_tool_breakdown, progress=not args.quiet)
     written = result.write(out_dir)
-    print_summary(result.summary, written)
+    print_summary(result.summary, written, scenario)
     return 0
 
 
 def register(sub) -> None:
     """Add the `run` command."""
     p = sub.add_parser("run", help="run a scenario against its no-policy counterfactual")
-    p.add_argument("scenario", help="scenario file (TOML), e.g. scenarios/examples/small_city.toml")
+    p.add_argument("scenario", help="scenario file (TOML), e.g. scenarios/examples/small_city.toml, or FILE#VARIANT "
+                                    "for a [variants.VARIANT] table in it")
     p.add_argument("--scale", type=positive_fraction, default=DEFAULT_SCALE,
                    help=f"share of households simulated, outputs weighted to city size (default {DEFAULT_SCALE})")
     p.add_argument("--seed", type=int, default=0, help="root random seed (default 0)")

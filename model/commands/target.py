@@ -46,6 +46,13 @@ def command_target(args: argparse.Namespace) -> int:
             print(f"  budget {point.budget_yuan / 1e4:,.1f} 万元: met in {point.met} of {point.replications} "
                   f"replications ({point.purpose})", file=sys.stderr, flush=True)
 
+    if not args.quiet:
+        budgets = args.curve_points + 2
+        print(f"target: the smallest budget of tool {args.tool} that meets the target with probability "
+              f"{args.probability:.0%}; each budget tried runs {args.replications} replication(s) x 2 simulations "
+              f"(the plan and its no-policy counterfactual) at scale {args.scale}: about {budgets} budgets for the "
+              f"curve, then a bisection over {args.grid_steps} steps. This takes a while; one line per budget tried.",
+              file=sys.stderr, flush=True)
     try:
         result = find_budget(raw, args.tool, origin=args.scenario, target=args.target, probability=args.probability,
                              max_budget=args.max_budget, grid_steps=args.grid_steps, replications=args.replications,

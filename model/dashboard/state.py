@@ -53,6 +53,61 @@ BUDGET_MULTIPLE = 20.0
 BUDGET_FLOOR_YUAN = 10_000_000.0
 
 
+#: Replications per dashboard run: enough for a 90% interval that shows whether a change matters.
+REPLICATION_CHOICES: tuple[int, ...] = (1, 3, 5, 10)
+DEFAULT_REPLICATIONS = 3
+
+#: Multipliers a typed amount may end with (万 = 10,000, 亿 = 100,000,000); 元/yuan is the unit itself.
+AMOUNT_SUFFIXES = {"亿": 1e8, "万": 1e4, "千": 1e3}
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
+
+
+class AmountError(ValueError):
+    """Text that is not an amount, with the reason in Chinese and English."""
+
+
+def parse_amount(text: Any) -> float:
+    """An amount as planners type it: "200万", "1.5亿", "3,000,000", "3，000，000", "200 万元", "2e6", "500".
+
+    Thousands separators (English or Chinese commas, spaces) are dropped; a trailing 万, 亿 or 千
+    multiplies; a trailing 元 or "yuan" is the unit.
+
+    Raises:
+        AmountError: the text is empty or not a number (the message is in Chinese and English).
+    """
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return float(text)
+    raw = "" if text is None else str(text)
+    t = raw.strip().translate(_FULLWIDTH).replace("，", ",")
+    for unit in ("元", "yuan", "rmb", "RMB", "¥", "￥"):
+        t = t.replace(unit, "")
+    t = t.strip()
+    multiplier = 1.0
+    if t and t[-1] in AMOUNT_SUFFIXES:
+        multiplier = AMOUNT_SUFFIXES[t[-1]]
+        t = t[:-1].strip()
+    number = t.replace(",", "").replace(" ", "").replace("_", "")
+    if not raw.strip():
+        raise AmountError("请输入数值 · enter a number")
+    try:
+        value = float(number)
+    except ValueError:
+        raise AmountError(f"“{raw.strip()}”不是数值；可写作 200万、1.5亿 或 2,000,000 · "
+                          f"{raw.strip()!r} is not a number; write e.g. 200万, 1.5亿 or 2,000,000") from None
+    if not math.isfinite(value):
+        raise AmountError(f"“{raw.strip()}”不是有限数值 · {raw.strip()!r} is not a finite number")
+    return value * multiplier
+
+
+def amount_text(value: float, unit: str = "元") -> str:
+    """How the page shows a parsed amount: "2,000,000 元（200 万元）"."""
+    text = f"{value:,.10g}" if abs(value) < 1e15 else f"{value:,.0f}"
+    if unit == "元" and abs(value) >= 1e4:
+        big, name = (1e8, "亿元") if abs(value) >= 1e8 else (1e4, "万元")
+        return f"{text} 元（{value / big:,.6g} {name}）"
+    return f"{text} {unit}".rstrip()
+
+
 def kind_label_zh(kind: str) -> str:
     """A tool kind's Chinese name (its own name when the registry does not know it)."""
     known = tool_kinds.kinds().get(kind)
@@ -94,15 +149,30 @@ class Control:
         low = f"> {self.minimum:,.10g}" if self.exclusive_minimum else f"{self.minimum:,.10g}"
         return f"{low} – {self.maximum:,.10g}"
 
+    @property
+    def unit(self) -> str:
+        """The field's unit as the page shows it."""
+        return "元" if self.path.endswith("_yuan") else "元/m²" if self.path.endswith("_per_m2") else ""
+
     def problem(self, value: Any) -> str | None:
-        """Why ``value`` cannot be used for this field, or None when it can."""
+        """Why ``value`` (a number, or text as typed) cannot be used for this field, or None when it can.
+
+        The message names the field and says why, in Chinese and then English.
+        """
+        name_zh = self.label.split(" ")[0]
+        if isinstance(value, str):
+            try:
+                value = parse_amount(value)
+            except AmountError as exc:
+                return f"{name_zh}：{exc} ({self.path})"
         if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"{self.path}: enter a number ({self.range_text})"
+            return f"{name_zh}：请输入数值（{self.range_text}） · {self.path}: enter a number ({self.range_text})"
         if not math.isfinite(value):
-            return f"{self.path}: {value} is not a finite number"
+            return f"{name_zh}：不是有限数值 · {self.path}: {value} is not a finite number"
         too_low = value <= self.minimum if self.exclusive_minimum else value < self.minimum
         if too_low or value > self.maximum:
-            return f"{self.path}: {value:,.10g} is outside the accepted range {self.range_text}"
+            return (f"{name_zh}：{value:,.10g} 超出可接受范围 {self.range_text} · "
+                    f"{self.path}: {value:,.10g} is outside the accepted range {self.range_text}")
         return None
 
 
@@ -151,6 +221,20 @@ def list_scenarios(root: Path = PROJECT_ROOT) -> list[str]:
     if selected and selected not in out:
         out.append(selected)
     return out
+
+
+def scenario_label(path: str, root: Path = PROJECT_ROOT) -> str:
+    """How the picker names a scenario file: its city and plan, then the file ("平凉市 · 平凉市 2020 … · scenarios/pingliang.toml")."""
+    try:
+        from model.scenario import read_scenario_file
+
+        raw = read_scenario_file(resolve(path, root))
+        city = str(raw.get("city", {}).get("name", "")).strip()
+        title = str(raw.get("scenario", {}).get("title", "")).strip()
+        words = " · ".join(x for x in (city, title if title and title != city else "") if x)
+        return f"{words} · {path}" if words else path
+    except Exception:  # noqa: BLE001 - a file that does not load is still listed, by its path
+        return path
 
 
 def initial_scenario(files: list[str]) -> str:
@@ -233,7 +317,8 @@ def overrides_from(controls: tuple[Control, ...] | list[Control], values: dict[s
     if problems:
         raise ValueError("; ".join(problems.values()))
     by_path = {c.path: c for c in controls}
-    return {p: float(values[p]) for p in sorted(values) if float(values[p]) != by_path[p].value}
+    parsed = {p: parse_amount(values[p]) for p in values}
+    return {p: parsed[p] for p in sorted(parsed) if parsed[p] != by_path[p].value}
 
 
 def apply_overrides(scenario: Scenario, overrides: dict[str, float]) -> Scenario:
@@ -279,11 +364,17 @@ class Settings:
     overrides: tuple[tuple[str, float], ...]
     scale: float
     seed: int
+    replications: int = DEFAULT_REPLICATIONS
 
     def key(self) -> str:
         """A canonical text of the settings (the page puts it on the results it shows)."""
         return json.dumps({"path": self.path, "variant": self.variant, "overrides": dict(self.overrides),
-                           "scale": self.scale, "seed": self.seed}, sort_keys=True, ensure_ascii=False)
+                           "scale": self.scale, "seed": self.seed, "replications": self.replications},
+                          sort_keys=True, ensure_ascii=False)
+
+    def file_design(self) -> "Settings":
+        """The same settings without the overrides: the file's own design, the 'before' of a change."""
+        return Settings(self.path, self.variant, (), self.scale, self.seed, self.replications)
 
 
 @dataclass
@@ -298,6 +389,8 @@ class DashboardResult:
         households_simulated: households in the simulated population.
         chart_png: the monthly chart, drawn in the run's thread (None if it could not be drawn).
         scenario_text: the scenario as run, canonical JSON (a cached result is reused only for the same text).
+        replications: per-replication summaries (for paired differences between designs).
+        target_line: the monthly 社零 a retail target needs over its period (months, yuan a month), or None.
     """
 
     settings: Settings
@@ -307,6 +400,8 @@ class DashboardResult:
     households_simulated: int | None = None
     chart_png: bytes | None = field(default=None, repr=False)
     scenario_text: str = field(default="", repr=False)
+    replications: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    target_line: tuple[list, float, str] | None = field(default=None, repr=False)
 
 
 def run_design(scenario: Scenario, settings: Settings) -> DashboardResult:
@@ -314,12 +409,30 @@ def run_design(scenario: Scenario, settings: Settings) -> DashboardResult:
     from model.runner import run_scenario
 
     started = time.perf_counter()
-    result = run_scenario(scenario, scale=settings.scale, seed=settings.seed, replications=1, tool_breakdown=False)
+    result = run_scenario(scenario, scale=settings.scale, seed=settings.seed, replications=settings.replications,
+                          tool_breakdown=False)
     retail = result.frames["daily_retail"]
     total = retail[retail["dimension"] == "total"]
-    monthly = total.groupby(total["date"].dt.to_period("M"))[["retail_sales_policy", "retail_sales_baseline"]].sum()
+    columns = ["retail_sales_policy", "retail_sales_baseline"]
+    # Monthly sums per replication, then their mean over replications.
+    monthly = (total.groupby([total["replication"], total["date"].dt.to_period("M")])[columns].sum()
+               .groupby(level=1).mean())
     return DashboardResult(settings, result.summary, monthly, time.perf_counter() - started,
-                           result.manifest.get("households_simulated"))
+                           result.manifest.get("households_simulated"), replications=result.replications,
+                           target_line=target_line(scenario))
+
+
+def target_line(scenario: Scenario) -> tuple[list, float, str] | None:
+    """The last 社零 target as a monthly level: (months of its period, yuan a month it needs, its title)."""
+    chosen = [(n, t) for n, t in scenario.targets.items()
+              if t.indicator in ("retail_sales_growth", "retail_sales_level") and t.value is not None]
+    if not chosen:
+        return None
+    name, t = chosen[-1]
+    level = float(t.value) if t.indicator == "retail_sales_level" else float(t.base_value_yuan) * (1 + float(t.value))
+    months = list(pd.period_range(t.period_start, t.period_end, freq="M"))
+    title = scenario.raw.get("targets", {}).get(name, {}).get("title") or t.description or name
+    return months, level / len(months), str(title)
 
 
 class ResultCache:
@@ -392,6 +505,15 @@ class Figure:
     unit: str
     divisor: float
     decimals: int
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def interval_text(self) -> str:
+        """The 90% interval over replications as shown ("1,250–1,310"), or "" for a single replication."""
+        if self.low is None or self.high is None or self.low == self.high:
+            return ""
+        return f"{self.low / self.divisor:,.{self.decimals}f}–{self.high / self.divisor:,.{self.decimals}f}"
 
     @property
     def tolerance(self) -> float:
@@ -399,10 +521,19 @@ class Figure:
         return 0.5 * 10 ** -self.decimals * self.divisor
 
 
-def figure(key: str, label: str, value: float | None, unit: str, divisor: float = 1.0, decimals: int = 2) -> Figure:
-    """A figure with its shown text (— when the model has no number, e.g. leverage with no outlay)."""
+def figure(key: str, label: str, value: Any, unit: str, divisor: float = 1.0, decimals: int = 2) -> Figure:
+    """A figure with its shown text (— when the model has no number, e.g. leverage with no outlay).
+
+    ``value`` is a number, or a summary's ``{mean, p05, p95}`` over replications (shown as the mean
+    with its 90% interval).
+    """
+    low = high = None
+    if isinstance(value, dict):
+        low, high, value = value.get("p05"), value.get("p95"), value.get("mean")
+        if value is not None and isinstance(value, float) and math.isnan(value):
+            value = low = high = None
     text = "—" if value is None else f"{value / divisor:,.{decimals}f}"
-    return Figure(key, label, value, text, unit, divisor, decimals)
+    return Figure(key, label, value, text, unit, divisor, decimals, low, high)
 
 
 def parse_shown(text: str) -> float | None:
@@ -416,20 +547,54 @@ WAN = 1e4   # 万元: how planners state budgets
 
 
 def headline_figures(summary: dict[str, Any]) -> list[Figure]:
-    """社零 with and without the policy, its uplift, outlay and leverage."""
+    """社零 with and without the policy, its uplift, outlay and leverage (gross last: it is not an effect)."""
     return [
-        figure("retail_sales_policy", "社零（有政策） retail sales with policy", summary["retail_sales_policy"],
-               "亿元", YI, 4),
-        figure("retail_sales_baseline", "社零（无政策） retail sales without policy", summary["retail_sales_baseline"],
-               "亿元", YI, 4),
         figure("retail_sales_uplift", "新增社零 extra retail sales", summary["retail_sales_uplift"], "万元", WAN, 1),
         figure("government_outlay", "财政支出 government outlay", summary["government_outlay"], "万元", WAN, 1),
-        figure("net_leverage", "净拉动 net leverage (extra 社零 ÷ outlay)", summary["net_leverage"], "", 1.0, 2),
-        figure("gross_leverage", "拉动比 gross leverage (supported sales ÷ outlay)", summary["gross_leverage"],
-               "", 1.0, 2),
+        figure("net_leverage", "净拉动比 net leverage (extra 社零 ÷ outlay)", summary["net_leverage"], "", 1.0, 2),
+        figure("retail_sales_policy", "社零（有政策） retail sales with policy", summary["retail_sales_policy"],
+               "亿元", YI, 2),
+        figure("retail_sales_baseline", "社零（无政策） retail sales without policy", summary["retail_sales_baseline"],
+               "亿元", YI, 2),
         figure("household_benefit", "家庭获益 value received by households", summary["household_benefit"],
                "万元", WAN, 1),
+        figure("gross_leverage", "拉动比（含本来会发生的消费） gross leverage (all subsidised sales ÷ outlay, "
+               "not an effect)", summary["gross_leverage"], "", 1.0, 1),
     ]
+
+
+def _per_replication(result: DashboardResult, key: str) -> list[float]:
+    return [r[key] for r in result.replications]
+
+
+def change_figures(before: DashboardResult, after: DashboardResult) -> list[tuple[str, Figure, Figure]]:
+    """Before (the file's design) → after (the design on the page) for the figures a change moves, and the
+    marginal leverage of the change: its extra 社零 ÷ its extra outlay, paired replication by replication
+    (both designs run on the same random numbers)."""
+    rows = []
+    for key, label, unit, divisor, decimals in (
+            ("retail_sales_uplift", "新增社零 extra retail sales", "万元", WAN, 1),
+            ("government_outlay", "财政支出 government outlay", "万元", WAN, 1),
+            ("net_leverage", "净拉动比 net leverage", "", 1.0, 2)):
+        rows.append((label, figure(f"before-{key}", label, before.summary[key], unit, divisor, decimals),
+                     figure(f"after-{key}", label, after.summary[key], unit, divisor, decimals)))
+    return rows
+
+
+def marginal_leverage(before: DashboardResult, after: DashboardResult) -> Figure:
+    """Extra 社零 of the change ÷ extra outlay of the change, mean and 90% interval over paired replications."""
+    import numpy as np
+
+    du = np.array(_per_replication(after, "retail_sales_uplift")) - np.array(_per_replication(before, "retail_sales_uplift"))
+    do = np.array(_per_replication(after, "government_outlay")) - np.array(_per_replication(before, "government_outlay"))
+    label = "改动的边际拉动比 marginal leverage of the change (its extra 社零 ÷ its extra outlay)"
+    if du.size == 0 or abs(do.mean()) < 1.0:
+        return figure("marginal_leverage", label, None, "")
+    ratio = du / np.where(np.abs(do) < 1.0, np.nan, do)
+    value: Any = float(du.mean() / do.mean())
+    if ratio.size > 1 and np.isfinite(ratio).all():
+        value = {"mean": value, "p05": float(np.percentile(ratio, 5)), "p95": float(np.percentile(ratio, 95))}
+    return figure("marginal_leverage", label, value, "", 1.0, 2)
 
 
 GROUP_LABELS = {"Q1": "收入最低20% Q1", "Q2": "Q2", "Q3": "Q3", "Q4": "Q4", "Q5": "收入最高20% Q5",
@@ -543,12 +708,20 @@ def monthly_chart_png(result: DashboardResult) -> bytes | None:
             labels = ("with policy", "no policy", "retail sales (100m yuan)", "extra retail sales (10k yuan)")
         monthly = result.monthly
         x = [p.to_timestamp() for p in monthly.index]
-        fig = MplFigure(figsize=(7.5, 4.2), dpi=96)
+        fig = MplFigure(figsize=(7.5, 4.6), dpi=96)
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+        reps = result.settings.replications
+        fig.suptitle((f"月度社零：有政策与无政策（{reps} 次模拟的平均）" if labels[0] == "有政策" else
+                      f"Monthly retail sales with and without the policy (mean of {reps} simulations)"), fontsize=10)
         top.plot(x, monthly["retail_sales_baseline"] / YI, "--", color="0.3", label=labels[1])
         top.plot(x, monthly["retail_sales_policy"] / YI, color="#c62828", label=labels[0])
+        if result.target_line is not None:
+            months, level, title = result.target_line
+            xs = [m.to_timestamp() for m in months]
+            name = f"目标所需月均：{title}" if labels[0] == "有政策" else "monthly level the target needs"
+            top.plot(xs, [level / YI] * len(xs), ":", color="#2e7d32", linewidth=2, label=name)
         top.set_ylabel(labels[2])
-        top.legend(frameon=False)
+        top.legend(frameon=False, fontsize=8)
         top.grid(alpha=0.3)
         uplift = (monthly["retail_sales_policy"] - monthly["retail_sales_baseline"]) / WAN
         bottom.bar(x, uplift, width=20, color=["#c62828" if v >= 0 else "#1565c0" for v in uplift])
