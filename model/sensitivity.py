@@ -191,7 +191,7 @@ def _is_money(output: str) -> bool:
         "merchant_cofunding", "household_benefit", "outlay", "uplift")
 
 
-def _plain(value: float) -> str:
+def _readable(value: float) -> str:
     """A number with thousands separators and three significant digits, without e-notation."""
     if value == 0 or not np.isfinite(value):
         return f"{value:.0f}"
@@ -219,7 +219,7 @@ def format_result(result: SensitivityResult) -> str:
             lines[-1] += " (effects in 万元, 10,000 yuan)" if money else ""
             lines.append(f"    {'field':<{width}}  {'mu*':>12} {f'±{pct}%':>12} {'mu':>12} {'sigma':>12}")
             for _, r in group.sort_values("mu_star", ascending=False).iterrows():
-                cells = [_plain(r[k] / unit) for k in ("mu_star", "mu_star_conf", "mu", "sigma")]
+                cells = [_readable(r[k] / unit) for k in ("mu_star", "mu_star_conf", "mu", "sigma")]
                 lines.append(f"    {r['field']:<{width}}  " + " ".join(f"{c:>12}" for c in cells))
     for out, reason in result.skipped.items():
         lines.append(f"\n  {out}: not analysed: {reason}")
