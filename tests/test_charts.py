@@ -78,14 +78,25 @@ def test_retail_over_time_draws_each_design_no_policy_and_the_target(designs, ch
 def test_cumulative_uplift_and_budget_vs_uplift(designs, charts):
     for d in designs:
         uplift = [r["retail_sales_uplift"] for r in d.result.replications]
+        # Solid: everyday spending (total less cars and appliances); its end is the total less their extra sales.
         line = _line(charts["cumulative_uplift"], d.title("zh"))
-        assert line.get_ydata()[-1] == pytest.approx(np.mean(uplift) / 1e4)  # 万元
+        durables = np.mean([r["uplift_by_sector"]["cars"] + r["uplift_by_sector"]["appliances"]
+                            for r in d.result.replications])
+        assert line.get_ydata()[-1] == pytest.approx((np.mean(uplift) - durables) / 1e4)  # 万元
         assert np.max(line.get_ydata()) >= line.get_ydata()[-1]
+        total = charts["cumulative_uplift"].chart_data[d.label][1]
+        assert total[-1] == pytest.approx(np.mean(uplift) / 1e4)
         x, y = charts["budget_vs_uplift"].chart_data[d.label]
         assert x[0] == pytest.approx(np.mean([r["government_outlay"] for r in d.result.replications]) / 1e4)
         assert y[0] == pytest.approx(np.mean(uplift) / 1e4)
     ends = [ln for ln in charts["cumulative_uplift"].axes[0].get_lines() if ln.get_label().endswith("结束")]
     assert len(ends) == len(designs)
+    # One legend entry per design, plus one for each line style: no design listed twice.
+    legend = [t.get_text() for t in charts["cumulative_uplift"].axes[0].get_legend().get_texts()]
+    assert len(legend) == len(set(legend)) == len(designs) + 2
+    # The benefit chart draws the equal-share reference: 20% of households per quintile.
+    refs = [ln for ln in charts["benefit_distribution"].axes[0].get_lines() if "户数占比" in ln.get_label()]
+    assert refs and refs[0].get_ydata()[0] == pytest.approx(0.2)
 
 
 def test_bars_carry_benefit_shares_and_sector_uplift(designs, charts):
@@ -128,7 +139,8 @@ def test_every_chart_has_the_footnote(designs, charts):
         assert "模型版本 0.1.0" in text and "重复模拟 3 次" in text and "种子 2" in text, name
         assert all(d.title("zh") in text for d in designs), name
     data = chart_data_frame(charts["cumulative_uplift"])
-    assert set(data["series"]) == {d.label for d in designs} and len(data) == 2 * len(_total(designs[0], "retail_sales_policy"))
+    series = {d.label for d in designs} | {f"everyday:{d.label}" for d in designs}
+    assert set(data["series"]) == series and len(data) == 2 * len(designs) * len(_total(designs[0], "retail_sales_policy"))
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

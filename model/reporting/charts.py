@@ -33,7 +33,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from model import __version__  # noqa: E402
-from model.reporting.compare import Design, cumulative_uplift, funding_levels, target_name  # noqa: E402
+from model.reporting.compare import (Design, cumulative_uplift, everyday_uplift, funding_levels,  # noqa: E402
+                                     target_name)
 from model.reporting.fonts import check_figure, use_fonts  # noqa: E402
 from model.reporting.summary import target_title  # noqa: E402
 from model.sectors import SECTOR_LABELS_ZH, SECTORS  # noqa: E402
@@ -46,7 +47,8 @@ LABELS = {
         "retail_title": "社会消费品零售总额：各方案与无政策、与目标", "retail_y": "月度社零（亿元）",
         "diff_y": "较无政策（%）", "cum_y": "目标期累计社零（亿元）",
         "no_policy": "无政策", "target": "目标", "target_level": "目标所需水平", "month": "月份",
-        "cum_title": "累计新增社零（政策结束后回落的部分是提前消费的回补）", "cum_uplift_y": "累计新增社零（万元）",
+        "cum_title": "累计新增社零（政策结束后回落的部分是提前消费的回补）", "cum_uplift_y": "累计新增社零（万元）", "cum_everyday": "实线：日常消费（阴影为90%区间）",
+        "cum_all": "虚线：含汽车、家电（成块出现）", "equal_share": "户数占比",
         "date": "日期", "ends": "结束",
         "budget_title": "财政支出与新增社零", "budget_x": "财政支出（万元）", "budget_y": "新增社零（万元）",
         "leverage": "净拉动比 {k}",
@@ -66,7 +68,9 @@ LABELS = {
         "cum_y": "retail sales over target period (100 million yuan)",
         "no_policy": "no policy", "target": "target", "target_level": "level the target needs", "month": "month",
         "cum_title": "Cumulative extra retail sales (a fall after a programme is pulled-forward spending paid back)",
-        "cum_uplift_y": "cumulative extra sales (10,000 yuan)", "date": "date", "ends": "ends",
+        "cum_uplift_y": "cumulative extra sales (10,000 yuan)",
+        "cum_everyday": "solid: everyday spending (band: 90% interval)",
+        "cum_all": "dashed: with cars and appliances (lumpy)", "equal_share": "share of households", "date": "date", "ends": "ends",
         "budget_title": "Budget spent and extra retail sales", "budget_x": "outlay (10,000 yuan)",
         "budget_y": "extra retail sales (10,000 yuan)", "leverage": "net leverage {k}",
         "benefit_title": "Who benefits (voucher value, subsidies and discounts received)", "benefit_y": "share of all benefit",
@@ -236,19 +240,31 @@ def retail_over_time(designs: list[Design], lang: str = "zh", target: str | None
 
 
 def cumulative_uplift_chart(designs: list[Design], lang: str = "zh") -> plt.Figure:
-    """Cumulative extra 社零 by design with 90% bands; a dotted line marks each programme's last day."""
+    """Cumulative extra 社零 by design: everyday spending (solid, 90% band) and with cars and appliances (dashed).
+
+    Cars and appliances come in lumps at small scales (one simulated car stands for 1/scale cars), so
+    the everyday line carries the band and the paid-back reading; a dotted line marks the last programme day.
+    """
     lab = _labels(lang)
     fig, ax = plt.subplots(figsize=(9, 5))
     data = {}
     for i, d in enumerate(designs):
         cum = cumulative_uplift(d.result).pivot(index="date", columns="replication", values="cumulative_uplift") / 1e4
-        mean, lo, hi = _band(cum)
-        ax.plot(cum.index, mean, color=_colour(i), label=_name(d, lab))
-        ax.fill_between(cum.index, lo, hi, color=_colour(i), alpha=0.2)
-        data[d.label] = (list(cum.index), mean)
+        daily = everyday_uplift(d.result)
+        everyday = (daily.assign(c=daily.groupby("replication")["uplift"].cumsum())
+                    .pivot(index="date", columns="replication", values="c") / 1e4)
+        mean, lo, hi = _band(everyday)
+        ax.plot(everyday.index, mean, color=_colour(i), label=_name(d, lab))
+        ax.fill_between(everyday.index, lo, hi, color=_colour(i), alpha=0.2)
+        ax.plot(cum.index, cum.to_numpy().mean(axis=1), color=_colour(i), linestyle="--", linewidth=0.9)
+        data[d.label] = (list(cum.index), cum.to_numpy().mean(axis=1))
+        data[f"everyday:{d.label}"] = (list(everyday.index), mean)
         if d.scenario.tools:
             end = pd.Timestamp(max(t.end for t in d.scenario.tools.values()))
             ax.axvline(end, color=_colour(i), linestyle=":", linewidth=1, label=f"_{d.label} {lab['ends']}")
+    # One legend entry says what the line styles mean, not one per design.
+    ax.plot([], [], color="#555555", linestyle="-", label=lab["cum_everyday"])
+    ax.plot([], [], color="#555555", linestyle="--", label=lab["cum_all"])
     ax.axhline(0, color="black", linewidth=0.5)
     ax.set_title(lab["cum_title"], fontsize=11)
     ax.set_ylabel(lab["cum_uplift_y"])
@@ -319,6 +335,15 @@ def benefit_distribution(designs: list[Design], lang: str = "zh") -> plt.Figure:
     areas = _grouped_bars(right, designs, ["urban", "rural"], [lab["urban"], lab["rural"]], share, lab)
     data = {d.label: (list(quintiles[d.label][0]) + list(areas[d.label][0]),
                       np.concatenate([quintiles[d.label][1], areas[d.label][1]])) for d in designs}
+    # Equal-share reference: a group that gets as much as its share of households lies on the line.
+    left.axhline(0.2, color="#333333", linestyle="--", linewidth=1, label=f"{lab['equal_share']} 20%")
+    households = _household_shares(designs[0])
+    if households:
+        for j, key in enumerate(["urban", "rural"]):
+            right.hlines(households[key], j - 0.1, j + 0.1 + 0.8 * (len(designs) - 1) / len(designs),
+                         color="#333333", linestyle="--", linewidth=1,
+                         label=lab["equal_share"] if j == 0 else "_nolegend_")
+        right.legend(fontsize=7, loc="upper right")
     for ax, title in ((left, lab["by_quintile"]), (right, lab["by_area"])):
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_title(title, fontsize=9)
@@ -326,6 +351,15 @@ def benefit_distribution(designs: list[Design], lang: str = "zh") -> plt.Figure:
     left.legend(fontsize=7)
     fig.suptitle(lab["benefit_title"], fontsize=11)
     return _finish(fig, designs, lab, data)
+
+
+def _household_shares(design: Design) -> dict[str, float]:
+    """Share of households that are urban and rural (from the run's household_distribution table)."""
+    frame = design.result.frames.get("household_distribution")
+    if frame is None or frame.empty:
+        return {}
+    area = frame[frame["dimension"] == "urban_rural"].groupby("group")["household_share"].mean()
+    return {k: float(v) for k, v in area.items()}
 
 
 def uplift_by_sector(designs: list[Design], lang: str = "zh") -> plt.Figure:

@@ -222,7 +222,7 @@ def _typst_table(t: Table) -> str:
 def to_typst(doc: Document, font: str) -> str:
     """The document as Typst markup (A4, page numbers, captions; ``font`` is the family used throughout)."""
     parts = [_preamble(doc, font)]
-    parts.append(f"#align(left, text(size: 17pt, weight: \"bold\", {_s(doc.title)}))\n")
+    parts.append(f"#block(below: 0.9em, text(size: 17pt, weight: \"bold\", {_s(doc.title)}))\n")
     for line in doc.subtitle:
         parts.append(f"#block(above: 0.3em, below: 0.3em, text(size: 8pt, fill: luma(80), {_s(line)}))\n")
     for b in doc.blocks:

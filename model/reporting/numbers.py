@@ -67,15 +67,17 @@ def has_interval(e: dict) -> bool:
     return e["n"] > 1 and e["mean"] is not None and (e["high"] - e["low"]) > 1e-9 * max(abs(e["mean"]), 1.0)
 
 
-def fmt_estimate(e: dict, lang: str = "zh", interval: bool = True, decimals: int | None = None) -> str:
-    """'12.3（9.8–14.1）' with the interval, or '12.3' alone; rounded to what the interval supports."""
+def fmt_estimate(e: dict, lang: str = "zh", interval: bool = True, decimals: int | None = None,
+                 stacked: bool = False) -> str:
+    """'12.3（9.8 至 14.1）' with the interval, or '12.3' alone; rounded to what the interval supports.
+    ``stacked`` puts the interval on a line of its own (narrow table columns)."""
     if e["mean"] is None:
         return "—"
     d = decimals_of(e) if decimals is None else decimals
     text = fmt_number(e["mean"], d)
     if interval and has_interval(e):
         lo, hi = fmt_number(e["low"], d), fmt_number(e["high"], d)
-        text += f"（{lo} 至 {hi}）" if lang == "zh" else f" ({lo} to {hi})"
+        text += ("\n" if stacked else "") + (f"（{lo} 至 {hi}）" if lang == "zh" else f" ({lo} to {hi})")
     return text
 
 

@@ -313,14 +313,14 @@ def _comparison(doc: Document, designs: list[Design], target: str | None, lang: 
         m = money(d)
         col = {
             "budget": fmt_number(m["budget"], 0),
-            "outlay": fmt_estimate(m["outlay"], lang),
-            "cofunding": fmt_estimate(est([r["merchant_cofunding"] for r in reps], 1e4), lang),
-            "uplift": fmt_estimate(m["uplift"], lang),
-            "growth": fmt_estimate(m["growth_pp"], lang),
-            "net": fmt_estimate(est([r["net_leverage"] for r in reps]), lang),
-            "gross": fmt_estimate(est([r["gross_leverage"] for r in reps]), lang),
-            "cost": fmt_estimate(m["cost_per_yuan"], lang) if m["cost_per_yuan"] else "—",
-            "retail": fmt_estimate(est([r["retail_sales_policy"] for r in reps], 1e8), lang),
+            "outlay": fmt_estimate(m["outlay"], lang, stacked=True),
+            "cofunding": fmt_estimate(est([r["merchant_cofunding"] for r in reps], 1e4), lang, stacked=True),
+            "uplift": fmt_estimate(m["uplift"], lang, stacked=True),
+            "growth": fmt_estimate(m["growth_pp"], lang, stacked=True),
+            "net": fmt_estimate(est([r["net_leverage"] for r in reps]), lang, stacked=True),
+            "gross": fmt_estimate(est([r["gross_leverage"] for r in reps]), lang, stacked=True),
+            "cost": fmt_estimate(m["cost_per_yuan"], lang, stacked=True) if m["cost_per_yuan"] else "—",
+            "retail": fmt_estimate(est([r["retail_sales_policy"] for r in reps], 1e8), lang, stacked=True),
             "paid_back": fmt_share(paid_back_share(d.result)),
         }
         rows_spec.append(col)
