@@ -32,18 +32,14 @@ from model.scenario import display_title
 GROWTH = ("retail_sales_growth", "online_retail_growth")
 PER_PERSON = ("consumption_per_capita_urban", "consumption_per_capita_rural")
 
-TOOL_KIND_LABELS = {
-    "voucher": ("消费券", "vouchers"), "car_subsidy": ("购车补贴", "car-purchase subsidy"),
-    "appliance_trade_in": ("家电以旧换新补贴", "appliance trade-in subsidy"),
-    "night_market": ("夜间经济支持", "night-economy support"), "tourism_voucher": ("旅游消费券", "tourism vouchers"),
-}
-
-
 def tool_title(design: Design, name: str, lang: str) -> str:
-    """A tool's name in words: its ``title``/``title_en``, else its kind."""
+    """A tool's name in words: its ``title``/``title_en``, else its kind's label from the tool registry."""
+    from model import tools as tool_kinds
+
     table = design.scenario.raw.get("tools", {}).get(name, {})
     kind = design.scenario.tools[name].kind
-    label = TOOL_KIND_LABELS.get(kind, (kind, kind))[0 if lang == "zh" else 1]
+    known = tool_kinds.kinds().get(kind)
+    label = (known.label_zh if lang == "zh" else known.label_en) if known is not None else kind
     return display_title(table, lang, label)
 
 
