@@ -12,6 +12,10 @@ opening late. Their decisions are written over the whole population:
 Car dealers are few and ranked by sales for top-N rewards, so each is an object
 (``CarDealer``) recording its sales; it decides nothing day by day (buyers choose
 it in proportion to its market share), so it is not a Mesa agent with a ``step``.
+
+Parameters (``model/parameters/behaviour.toml``, each with its unit, range and reference or assumption):
+``merchant_gross_margin``, ``voucher_admin_cost_yuan`` and ``voucher_expected_leverage`` (the opt-in),
+``night_late_cost_yuan`` and ``night_late_cost_sigma`` (the cost of one night open late).
 """
 
 from __future__ import annotations

@@ -207,3 +207,25 @@ def test_every_shipped_tools_table_is_one_registered_kind():
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"x": {"kind": "lottery_tickets", "start_date": "2023-01-01", "end_date": "2023-01-02",
                                    "budget_yuan": 1}}, schema)
+
+
+def test_every_rule_and_tool_names_the_behaviour_parameters_it_reads():
+    """Each rule's and tool kind's module docstring names every behaviour parameter its code reads, so a
+    reader finds the evidence behind them (``behaviour.toml`` holds each one's reference or assumption)."""
+    import ast
+
+    from model.parameters import BehaviourParameters
+
+    names = {f.name for f in dataclasses.fields(BehaviourParameters)} - {"sources"}
+    files = sorted((ROOT / "model" / "rules").glob("*.py")) + sorted((ROOT / "model" / "tools").glob("*.py"))
+    files.append(ROOT / "model" / "merchants.py")
+    unnamed = []
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        doc = ast.get_docstring(tree) or ""
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in names:
+                family = node.attr.rsplit("_", 1)[0] + "_*"
+                if node.attr not in doc and family not in doc:
+                    unnamed.append(f"{path.relative_to(ROOT)}: {node.attr}")
+    assert sorted(set(unnamed)) == []

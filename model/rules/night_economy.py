@@ -21,6 +21,14 @@ Rule ``NightEconomy``, each night:
    its offer (``NightOffer``) before merchants decide and pays it after: allowances
    and fee waivers to open merchants, consumer discounts reimbursed, from its pool
    until it is empty.
+
+Parameters (``model/parameters/behaviour.toml`` gives each one's value, unit, valid range and reference or
+assumption):
+``night_late_cost_yuan`` and ``night_late_cost_sigma`` (the cost of opening late, in
+``model/merchants.py``), ``merchant_gross_margin``, ``night_variety_elasticity``,
+``night_new_spending_share``, ``night_discount_price_elasticity`` and ``night_expectation_weight`` (all
+assumptions with their reasons: no causal estimate of night-economy programmes was found),
+``ticket_mean_yuan`` and ``ticket_sigma`` (basket sizes, shared with ``rules/spending.py``).
 """
 
 from __future__ import annotations

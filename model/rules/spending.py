@@ -16,6 +16,12 @@ matter (voucher holders) are simulated transaction by transaction in
 Rule ``DeferredSpending``: spending scheduled for later days, such as the part
 of a windfall a household spends over the following weeks, or purchases a
 voucher pulled forward and that are missing from later weeks.
+
+Parameters (``model/parameters/behaviour.toml`` gives each one's value, unit, valid range and reference or
+assumption):
+``ticket_mean_yuan`` and ``ticket_sigma`` (basket sizes near the Shaoxing coupon thresholds, Xing et al.
+2023), ``online_share`` and ``online_share_growth_per_year`` (NBS online retail share of 社零),
+``common_daily_shock_sigma`` (the city-wide daily shock, drawn in ``model/economy.py``).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ household that trades in an item at least ``min_item_age_years`` old; merchants 
 ``merchant_discount_rate`` of the price on the same sales (co-funding, counted as merchant
 co-funding, not outlay). How the discount moves purchases is the durable-replacement rule's
 (``model/rules/durables.py``).
+
+The price is ``appliance_price_yuan`` (``model/parameters/behaviour.toml``).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ them) is the durable-replacement rule's (``model/rules/durables.py``); this modu
 offered what. The pool pays until it is empty (Pingliang's 2023 programme,
 003_22cfb6eea19a02d1.txt). On the programme's last day the ``dealer_top_n`` dealers with the
 most subsidised sales get ``dealer_reward_yuan`` each.
+
+The price it is a share of is ``car_price_yuan`` (``model/parameters/behaviour.toml``, or the city's own).
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ night-economy rule's (``model/rules/night_economy.py``); this module says what i
 pays it: allowances and waived fees to merchants open late, discounts reimbursed to merchants,
 from the pool until it is empty. Its supported sales (for the gross leverage) are all night
 sales on nights it paid.
+
+A consumer discount applies to night transactions of at least its threshold, out of baskets of mean
+``ticket_mean_yuan`` (``model/parameters/behaviour.toml``).
 """
 
 from __future__ import annotations
