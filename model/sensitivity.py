@@ -255,18 +255,30 @@ def plot(result: SensitivityResult, path: str | Path) -> Path:
             ax.set_xlabel(f"Sobol index (share of variance; bars ±{int(result.conf_level * 100)}% interval)")
             ax.legend(loc="best", fontsize=8, framealpha=0.8)
         else:
+            # Effects on money outputs in 10,000 yuan (万元), so the axes read as planners state amounts (no 1e6 offsets).
+            unit, unit_name = (1e4, " (10,000 yuan)") if _is_money(out) else (1.0, "")
+            group = group.assign(mu_star=group["mu_star"] / unit, mu_star_conf=group["mu_star_conf"] / unit,
+                                 sigma=group["sigma"] / unit)
             ax.errorbar(group["mu_star"], group["sigma"], xerr=group["mu_star_conf"], fmt="o", color="#4c72b0", capsize=3)
-            for _, r in group.iterrows():
-                # The first part of a path (tools., behaviour.) is the same for many fields; the rest tells them apart.
-                label = r["field"].split(".", 1)[-1]
-                ax.annotate(label, (r["mu_star"], r["sigma"]), fontsize=7, xytext=(4, 4), textcoords="offset points")
             top = float(max((group["mu_star"] + group["mu_star_conf"].fillna(0)).max(), group["sigma"].max(), 1e-12))
+            # Points are numbered and the numbers keyed in the legend, so long field names never overlap;
+            # numbers of points that fall together are stacked instead of printed on top of each other.
+            seen: dict[tuple[int, int], int] = {}
+            for i, (_, r) in enumerate(group.iterrows(), start=1):
+                spot = (int(round(r["mu_star"] / top * 40)), int(round(r["sigma"] / top * 40)))
+                stack = seen.get(spot, 0)
+                seen[spot] = stack + 1
+                ax.annotate(str(i), (r["mu_star"], r["sigma"]), fontsize=8, xytext=(5, 4 + 10 * stack),
+                            textcoords="offset points")
+                # The first part of a path (tools., behaviour.) is the same for many fields; the rest tells them apart.
+                ax.plot([], [], " ", label=f"{i}: {r['field'].split('.', 1)[-1]}")
             top *= 1.1
             ax.plot([0, top], [0, top], color="grey", linewidth=0.6, linestyle="--", label="sigma = mu*")
             ax.set_xlim(0, top * 1.25)
             ax.set_ylim(0, top)
-            ax.set_xlabel("mu* (mean |effect| across the range)")
-            ax.set_ylabel("sigma (spread of effects)")
+            ax.set_xlabel(f"mu* (mean |effect| across the range){unit_name}")
+            ax.set_ylabel(f"sigma (spread of effects){unit_name}")
+            ax.legend(fontsize=7, loc="upper left", framealpha=0.85, handlelength=0)
         ax.set_title(out, fontsize=10)
     for ax in axes[len(outputs):]:
         ax.axis("off")

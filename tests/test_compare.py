@@ -13,6 +13,7 @@ import pytest
 
 from conftest import ROOT
 from model.commands import CommandError
+from model.reporting.numbers import decimals_of, fmt_number
 from model.reporting.compare import (COLUMN_NOTES, COLUMN_NOTES_ZH, Design, budget_exhaustion, budget_runs_out_text,
                                      check_targets, column_label, comparison_table, load_designs, paid_back_share,
                                      parse_designs, run_designs, table_markdown, text_table)
@@ -131,7 +132,11 @@ def test_markdown_and_terminal_tables_define_every_column(compared):
         # Money in 万元: the mean outlay and the uplift interval as printed.
         row = table.iloc[0]
         assert f"{row.outlay_total / 1e4:,.1f}" in md
-        assert f"({row.extra_retail_sales_p05 / 1e4:,.1f}–{row.extra_retail_sales_p95 / 1e4:,.1f})" in md
+        # The interval, rounded to the decimal place of its half-width's first digit.
+        e = {"mean": row.extra_retail_sales / 1e4, "low": row.extra_retail_sales_p05 / 1e4,
+             "high": row.extra_retail_sales_p95 / 1e4, "n": 2}
+        d = decimals_of(e)
+        assert f"({fmt_number(e['low'], d)}–{fmt_number(e['high'], d)})" in md
         header = [line for line in md.splitlines() if line.startswith("| ")][0]
         assert header.count("|") == len([line for line in md.splitlines() if line.startswith("- **")]) + 1
     zh = text_table(table, "zh")

@@ -444,9 +444,16 @@ def format_value(table_row: pd.Series, key: str) -> str:
     """One cell as text: money in 万元, shares in percent, blanks for missing values."""
     value = table_row.get(key)
     if key == "extra_retail_sales":
+        # Rounded to what the 90% interval supports (model.reporting.numbers).
+        from model.reporting.numbers import decimals_of, fmt_number
+
         low, high = table_row["extra_retail_sales_p05"], table_row["extra_retail_sales_p95"]
-        return (f"{value / YUAN_PER_DISPLAY_UNIT:,.1f} ({low / YUAN_PER_DISPLAY_UNIT:,.1f}–"
-                f"{high / YUAN_PER_DISPLAY_UNIT:,.1f})")
+        e = {"mean": value / YUAN_PER_DISPLAY_UNIT, "low": low / YUAN_PER_DISPLAY_UNIT,
+             "high": high / YUAN_PER_DISPLAY_UNIT, "n": 2 if high > low else 1}
+        d = decimals_of(e)
+        if e["n"] == 1:
+            return fmt_number(e["mean"], d)
+        return f"{fmt_number(e['mean'], d)} ({fmt_number(e['low'], d)}–{fmt_number(e['high'], d)})"
     if value is None or value == "" or (isinstance(value, float) and np.isnan(value)):
         return "—"
     if key in MONEY_COLUMNS or key.startswith("outlay_"):
