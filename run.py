@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+import signal
 import sys
 from pathlib import Path
 
@@ -18,17 +20,35 @@ from model.commands import CommandError, register_all  # noqa: E402
 from model.scenario import ScenarioError  # noqa: E402
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with errors in the project's one format: ``error: OPTION: reason; accepted: ...`` (exit 2)."""
+
+    def error(self, message: str):
+        message = re.sub(r"^argument ([^:]+): ", lambda m: f"{m.group(1).split('/')[0]}: ", message)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"error: {self.prog}: {message}\n")
+
+
+def _stop(signum, frame):  # SIGTERM unwinds like Ctrl-C, so half-written output is removed on the way out
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="run.py", description="Consumption-policy simulator for Chinese cities")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="run.py", description="Consumption-policy simulator for Chinese cities")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     register_all(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _stop)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        print("\nstopped: nothing half-written was left behind", file=sys.stderr)
+        return 130
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -25,6 +22,7 @@ import pandas as pd
 
 from model.data_dictionary import run_readme, unit_names
 from model import __version__
+from model.output_folder import OutputFolder, write_folder
 from model.rng import RandomStreams
 from model.scenario import Scenario
 from model.simulation import PairResult
@@ -51,38 +49,31 @@ class RunResult:
     manifest: dict[str, Any]
     pairs: list[PairResult] = field(default_factory=list, repr=False)
 
-    def write(self, out_dir: str | Path) -> Path:
+    def write(self, out_dir: str | Path | OutputFolder) -> Path:
         """Write summary.json, the daily Parquet tables and manifest.json into ``out_dir``.
 
-        The folder must not exist or be empty. Files are written to a temporary
-        folder beside it and moved into place at the end, so a failure leaves nothing behind.
+        The folder must not exist or be empty (or be claimed already). Files are written to a locked
+        working folder beside it and moved into place at the end (``model/output_folder.py``), so a
+        failure leaves nothing behind.
 
         Raises:
-            FileExistsError: ``out_dir`` exists and is not empty.
+            OutputFolderError: ``out_dir`` exists and is not empty, or cannot be written.
         """
-        out = Path(out_dir)
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise FileExistsError(f"{out}: output folder exists and is not empty; choose another --out")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-        try:
+        def write_files(tmp: Path) -> None:
             for name, frame in self.frames.items():
                 unit_names(frame).to_parquet(tmp / f"{name}.parquet", index=False)
             (tmp / "README.md").write_text(run_readme([f"{n}.parquet" for n in self.frames] + [
                 "summary.json", "replications.json", "manifest.json"]), encoding="utf-8")
-            (tmp / "summary.json").write_text(json.dumps(self.summary, ensure_ascii=False, indent=2, default=_json_default),
-                                              encoding="utf-8")
-            (tmp / "replications.json").write_text(
-                json.dumps(self.replications, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
-            (tmp / "manifest.json").write_text(json.dumps(self.manifest, ensure_ascii=False, indent=2, default=_json_default),
-                                               encoding="utf-8")
-            if out.exists():
-                out.rmdir()
-            os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return out
+            for name, body in (("summary", self.summary), ("replications", self.replications),
+                               ("manifest", self.manifest)):
+                (tmp / f"{name}.json").write_text(json.dumps(body, ensure_ascii=False, indent=2, default=_json_default),
+                                                  encoding="utf-8")
+
+        if isinstance(out_dir, OutputFolder):  # claimed before the simulation (run.py run)
+            with out_dir:
+                write_files(out_dir.work)
+                return out_dir.commit()
+        return write_folder(out_dir, write_files)
 
 
 def _json_default(value: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import pkgutil
 from pathlib import Path
 
@@ -20,26 +21,49 @@ class CommandError(RuntimeError):
     """A problem with what the user asked for, reported without a traceback."""
 
 
-def positive_fraction(text: str) -> float:
-    """argparse type: a number in (0, 1]."""
+# Argument types. Each refuses with the same shape as a scenario error: the value, the reason, and what is
+# accepted; run.py prefixes the option (``error: --seed: -1 is negative; accepted: ...``).
+
+MAX_SEED = 2**63 - 1  # sweep rows store seeds as 64-bit integers; numpy's SeedSequence takes any non-negative one
+# Fewer sampled households than this and a run's quintiles, districts and car purchases rest on a handful of rows,
+# each standing for hundreds of real households: the figures would be noise presented as results.
+MIN_SAMPLED_HOUSEHOLDS = 300
+
+
+def _number(text: str, accepted: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; accepted: {accepted}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number; accepted: {accepted}")
+    return value
+
+
+def _whole(text: str, accepted: str) -> int:
+    try:
+        return int(text.strip().replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; accepted: {accepted}") from None
+
+
+def positive_fraction(text: str) -> float:
+    """argparse type: a number in (0, 1]."""
+    accepted = "a number above 0 and at most 1"
+    value = _number(text, accepted)
     if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+        raise argparse.ArgumentTypeError(f"{text} must be in (0, 1]; accepted: {accepted}")
     return value
 
 
 def positive_number(what: str):
-    """argparse type factory: a number above 0, described as ``what`` in errors (e.g. "seconds", "an amount in yuan")."""
+    """argparse type factory: a finite number above 0, described as ``what`` in errors (e.g. "seconds")."""
+    accepted = f"{what}, a finite number above 0"
+
     def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        value = _number(text, accepted)
         if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+            raise argparse.ArgumentTypeError(f"{text} must be above 0; accepted: {accepted}")
         return value
     parse.__name__ = f"positive {what}"
     return parse
@@ -47,13 +71,47 @@ def positive_number(what: str):
 
 def positive_int(text: str) -> int:
     """argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    accepted = "a whole number of at least 1"
+    value = _whole(text, accepted)
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1; accepted: {accepted}")
     return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number of at least 0 (run ids)."""
+    accepted = "a whole number of at least 0"
+    value = _whole(text, accepted)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative; accepted: {accepted}")
+    return value
+
+
+def seed_arg(text: str) -> int:
+    """argparse type: a random seed, a whole number from 0 to 2**63 - 1 (numpy's SeedSequence takes no negatives)."""
+    accepted = f"a whole number from 0 to {MAX_SEED}"
+    value = _whole(text, accepted)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{text} is {'negative' if value < 0 else 'too large'}; accepted: {accepted}")
+    return value
+
+
+def check_scale(scale: float, households: float, name: str, option: str = "--scale") -> None:
+    """Refuse a scale that samples fewer than ``MIN_SAMPLED_HOUSEHOLDS`` of a city's ``households``.
+
+    Raises:
+        CommandError: naming the option, the city, how many rows it would sample and the smallest scale accepted.
+    """
+    sampled = int(round(households * scale))
+    if sampled < min(MIN_SAMPLED_HOUSEHOLDS, int(round(households))):  # a city smaller than the floor runs whole
+        exact = MIN_SAMPLED_HOUSEHOLDS / households
+        step = 10.0 ** (math.floor(math.log10(exact)) - 1) if exact > 0 else 1.0
+        smallest = min(1.0, math.ceil(exact / step) * step)  # rounded up to two digits, so it is itself accepted
+        per_row = f"each standing for {households / max(sampled, 1):,.0f} households" if sampled else "none at all"
+        raise CommandError(f"{option}: {scale:g} samples {sampled:,} of {name}'s {households:,.0f} households "
+                           f"({per_row}), too few for quintiles, districts and car purchases to mean anything; "
+                           f"accepted: a scale from {smallest:.2g} to 1 for this city (at least "
+                           f"{MIN_SAMPLED_HOUSEHOLDS} sampled households)")
 
 
 def register_all(subparsers) -> None:

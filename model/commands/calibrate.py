@@ -12,7 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from model.commands import PROJECT_ROOT, CommandError, positive_fraction, positive_int
+from model.commands import PROJECT_ROOT, CommandError, check_scale, positive_fraction, positive_int, seed_arg
+from model.output_folder import check_output_file
 
 
 def display_path(path: Path) -> str:
@@ -42,6 +43,10 @@ def command_calibrate(args: argparse.Namespace) -> int:
     raw = read_raw_scenario(path)
     origin = display_path(path)
     scenario = scenario_from_dict(raw, origin)
+    if args.scale is not None:
+        check_scale(args.scale, scenario.city.households, scenario.name)
+    out_dir = Path(args.out_dir) if args.out_dir else FITTED_DIR
+    check_output_file(out_dir / f"{city_key}.toml", "--out-dir", replace=True)  # before the fitting runs
     targets, notes = base_year_targets(city_key, scenario, statistics)
     if not targets:
         raise CommandError(f"no base-year ({scenario.city.base_year}) statistics for {city_key}: " + "; ".join(notes))
@@ -60,7 +65,6 @@ def command_calibrate(args: argparse.Namespace) -> int:
     except CalibrationError as exc:
         raise CommandError(str(exc)) from None
     result.notes[:0] = notes
-    out_dir = Path(args.out_dir) if args.out_dir else FITTED_DIR
     toml_path, csv_path = write_result(result, out_dir)
     print(format_table(result))
     print(f"  wrote {toml_path} and {csv_path}")
@@ -78,7 +82,7 @@ def register(sub) -> None:
     p.add_argument("--scenario", help="scenario file (default scenarios/CITY.toml)")
     p.add_argument("--statistics", help="statistics CSV (default calibration/data/city_statistics.csv)")
     p.add_argument("--out-dir", help="folder for CITY.toml and CITY-fit.csv (default calibration/fitted/)")
-    p.add_argument("--seed", type=int, default=0, help="root seed of the fitting runs (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="root seed of the fitting runs (default 0)")
     p.add_argument("--replications", type=positive_int, default=3,
                    help="replications averaged per evaluation (default 3; the check uses the next 3)")
     p.add_argument("--scale", type=positive_fraction, default=None,

@@ -16,7 +16,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from model.commands import PROJECT_ROOT, CommandError, positive_fraction, positive_int
+from model.commands import PROJECT_ROOT, CommandError, check_scale, positive_fraction, positive_int, seed_arg
+from model.output_folder import OutputFolderError, check_output_folder
 
 FORMATS = ("png", "svg", "pdf")
 
@@ -43,7 +44,11 @@ def _run(args: argparse.Namespace, report: bool) -> int:
         use_fonts(args.lang)
     except FontError as exc:
         raise CommandError(str(exc)) from None
+    if args.out:
+        check_output_folder(args.out)
     loaded = load_designs(args.scenarios)
+    for _, scenario in loaded:
+        check_scale(args.scale, scenario.city.households, scenario.name)
     need_target = not args.no_target
     if report and need_target and args.target is None and not any(
             t.indicator != "out_of_scope" for _, s in loaded for t in s.targets.values()):
@@ -53,8 +58,8 @@ def _run(args: argparse.Namespace, report: bool) -> int:
         check_targets(loaded, args.target)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(args.out) if args.out else PROJECT_ROOT / "results" / f"{'report' if report else 'compare'}-{stamp}"
-    # Check the folder before the runs, so a bad --out fails at once.
-    writer.prepare_folder(out).rmdir()
+    # Check the folder before the runs, so a bad --out fails at once (writing it is atomic, model/output_folder.py).
+    check_output_folder(out)
     if not args.quiet:
         print(header(loaded, args.replications, args.scale, report), file=sys.stderr)
     designs = run_designs(loaded, scale=args.scale, seed=args.seed, replications=args.replications,
@@ -69,8 +74,8 @@ def _run(args: argparse.Namespace, report: bool) -> int:
             written = writer.write_report(out, designs, table, charts, args.lang, target)
         else:
             written = writer.write_comparison(out, table, charts, designs, args.lang, args.formats)
-    except writer.ReportError:
-        raise
+    except (writer.ReportError, OutputFolderError):
+        raise  # the report's own message; or --out filled by another run meanwhile (nothing of it is touched)
     except FontError as exc:
         kept = writer.keep_runs(out, designs)
         raise CommandError(f"{exc}; the runs are saved in {kept}") from None
@@ -100,7 +105,7 @@ def _options(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenarios", nargs="+", help="scenario files, or FILE#VARIANT")
     p.add_argument("--replications", type=positive_int, default=10, help="replications per design (default 10)")
     p.add_argument("--scale", type=positive_fraction, default=0.05, help="share of households simulated (default 0.05)")
-    p.add_argument("--seed", type=int, default=0, help="root seed, shared by every design (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="root seed, shared by every design (default 0)")
     p.add_argument("--target", help="target to judge the designs by (default: each design's last evaluable target, "
                                     "which must be the same for all)")
     p.add_argument("--no-target", action="store_true", help="leave out the target columns (for designs without a target)")

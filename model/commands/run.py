@@ -8,7 +8,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from model.commands import PROJECT_ROOT, CommandError, positive_fraction, positive_int
+from model.commands import PROJECT_ROOT, check_scale, positive_fraction, positive_int, seed_arg
+from model.output_folder import check_output_folder, claim_output_folder
 from model.scenario import load_scenario
 
 DEFAULT_SCALE = 0.05
@@ -143,23 +144,25 @@ def load_with_warnings(path: str):
 def command_run(args: argparse.Namespace) -> int:
     from model.runner import run_scenario
 
+    if args.out:
+        check_output_folder(args.out)  # a bad --out fails before the scenario is even read
     scenario = load_with_warnings(args.scenario)
+    check_scale(args.scale, scenario.city.households, scenario.name)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = Path(args.out) if args.out else PROJECT_ROOT / "results" / f"{scenario.name.replace('/', '-')}-{stamp}"
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise CommandError(f"{out_dir}: output folder exists and is not empty; choose another --out")
-    if not args.quiet:
-        from model.runner import runs_per_replication
+    with claim_output_folder(out_dir) as folder:  # checked and locked before the simulation
+        if not args.quiet:
+            from model.runner import runs_per_replication
 
-        per = runs_per_replication(scenario, not args.no_tool_breakdown)
-        what = "the plan and its no-policy counterfactual" + (
-            f", and each of its {len(scenario.tools)} tools alone" if per > 2 else "")
-        print(f"{scenario.title}: {args.replications} replication(s) x {per} simulations ({what}) = "
-              f"{args.replications * per} simulations of {scenario.days} days; the progress bar counts simulated days "
-              f"({args.replications * per * scenario.days:,})", file=sys.stderr)
-    result = run_scenario(scenario, scale=args.scale, seed=args.seed, replications=args.replications,
-                          tool_breakdown=not args.no_tool_breakdown, progress=not args.quiet)
-    written = result.write(out_dir)
+            per = runs_per_replication(scenario, not args.no_tool_breakdown)
+            what = "the plan and its no-policy counterfactual" + (
+                f", and each of its {len(scenario.tools)} tools alone" if per > 2 else "")
+            print(f"{scenario.title}: {args.replications} replication(s) x {per} simulations ({what}) = "
+                  f"{args.replications * per} simulations of {scenario.days} days; the progress bar counts simulated "
+                  f"days ({args.replications * per * scenario.days:,})", file=sys.stderr)
+        result = run_scenario(scenario, scale=args.scale, seed=args.seed, replications=args.replications,
+                              tool_breakdown=not args.no_tool_breakdown, progress=not args.quiet)
+        written = result.write(folder)
     print_summary(result.summary, written, scenario)
     return 0
 
@@ -170,8 +173,9 @@ def register(sub) -> None:
     p.add_argument("scenario", help="scenario file (TOML), e.g. scenarios/examples/small_city.toml, or FILE#VARIANT "
                                     "for a [variants.VARIANT] table in it")
     p.add_argument("--scale", type=positive_fraction, default=DEFAULT_SCALE,
-                   help=f"share of households simulated, outputs weighted to city size (default {DEFAULT_SCALE})")
-    p.add_argument("--seed", type=int, default=0, help="root random seed (default 0)")
+                   help=f"share of households simulated, outputs weighted to city size (default {DEFAULT_SCALE}); "
+                        "at least 300 households must be sampled")
+    p.add_argument("--seed", type=seed_arg, default=0, help="root random seed, 0 to 2**63-1 (default 0)")
     p.add_argument("--replications", type=positive_int, default=1, help="independent replications (default 1)")
     p.add_argument("--out", help="output folder (default results/<scenario>-<timestamp>/)")
     p.add_argument("--no-tool-breakdown", action="store_true",

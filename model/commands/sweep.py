@@ -7,8 +7,20 @@
 
 Rows stream into ``results/sweeps/<name>/runs/`` (Parquet) as runs finish.
 Stop it at any time (Ctrl-C); the same command resumes and skips finished
-runs. Failed runs are recorded with their error; ``--retry-failed`` runs them
-again. The sweep file format is described in ``model/sweeps/__init__.py``.
+runs. A run whose model raised an error is recorded with it, and the command
+then exits with status 1; ``--retry-failed`` runs those again. A run lost with
+a Dask worker (the worker died or left) is not an error of the run: it is
+submitted again. The sweep file format is described in ``model/sweeps/__init__.py``.
+
+A Dask cluster on one machine, reachable only from it (every listener bound
+to 127.0.0.1; give another interface's address to reach it from a network you trust):
+
+    cd PROJECT && PYTHONPATH=. dask scheduler --host 127.0.0.1 --port 8786 --dashboard-address 127.0.0.1:8787
+    cd PROJECT && PYTHONPATH=. dask worker tcp://127.0.0.1:8786 --host 127.0.0.1 --dashboard-address 127.0.0.1:0 --nworkers 2 --nthreads 1
+    python run.py sweep FILE --scheduler tcp://127.0.0.1:8786
+
+Dask's scheduler and workers run whatever code their clients send: never bind
+them to an interface that untrusted machines can reach.
 """
 
 from __future__ import annotations
@@ -19,7 +31,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from model.commands import CommandError, positive_int, positive_number
+from model.commands import CommandError, non_negative_int, positive_int, positive_number
 
 
 def _number(value) -> str:
@@ -50,8 +62,8 @@ def _print_rerun(result, out=None) -> None:
 
 
 def command_sweep(args: argparse.Namespace) -> int:
-    from model.sweeps import (EngineError, SchedulerUnreachable, default_folder, load_sweep, read_results, rerun,
-                              run_sweep)
+    from model.sweeps import EngineError, SchedulerUnreachable, default_folder, load_sweep, rerun, run_sweep
+    from model.sweeps.store import error_summary
 
     spec = load_sweep(args.sweep_file)
     folder = Path(args.out) if args.out else default_folder(spec)
@@ -85,14 +97,19 @@ def command_sweep(args: argparse.Namespace) -> int:
         rate = report.ran / report.seconds if report.seconds > 0 else 0.0
         print(f"{spec.name}: {report.ran} runs in {report.seconds:,.1f} s ({rate:,.2f} runs/s) on {report.engine}; "
               f"{report.already_done + report.ran} of {report.runs_total} done; results in {folder / 'runs'}")
-    if report.failed:
-        errors = read_results(folder, ["status", "error"])
-        errors = errors[errors["status"] == "error"]["error"].value_counts()
-        print(f"  {report.failed} run(s) failed this time ({len(errors)} distinct error(s)); most common:", file=sys.stderr)
-        for message, count in errors.head(3).items():
-            print(f"    {count} x {message}", file=sys.stderr)
     if not report.complete:
         print(f"  {report.runs_total - report.already_done - report.ran} runs left: run the same command to continue")
+    errors = error_summary(folder)
+    if errors:
+        failed = sum(n for _, n in errors)
+        print(f"error: {failed} of {report.runs_total} runs failed ({report.failed} this time), {len(errors)} distinct "
+              f"error(s); most common:", file=sys.stderr)
+        for message, count in errors[:5]:
+            print(f"    {count} x {message}", file=sys.stderr)
+        print(f"  fix the cause, then run them again: python run.py sweep {args.sweep_file}"
+              f"{f' --out {args.out}' if args.out else ''} --retry-failed", file=sys.stderr)
+        return 1
+    if not report.complete:
         return 0
     if args.analyse:
         from model.commands.sensitivity import analyse_and_report
@@ -110,14 +127,16 @@ def register(sub) -> None:
     p = sub.add_parser("sweep", help="run a sweep file's replications over its design (local pool or Dask)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("sweep_file", help="sweep file (TOML), e.g. scenarios/sweeps/small_city_grid.toml")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 "
-                                                          "(default: a local process pool)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 "
+                                                          "(default: a local process pool); start the scheduler "
+                                                          "and workers bound to 127.0.0.1 or a trusted interface, "
+                                                          "as shown above")
     p.add_argument("--workers", type=positive_int, help="local worker processes (default: one per core; 1 runs in "
                                                         "this process)")
     p.add_argument("--out", help="results folder (default results/sweeps/<name>/)")
     p.add_argument("--max-runs", type=positive_int, help="stop after this many runs (rerun to continue)")
     p.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
-    p.add_argument("--rerun", type=int, metavar="RUN_ID", help="re-run one run in this process from its stored row "
+    p.add_argument("--rerun", type=non_negative_int, metavar="RUN_ID", help="re-run one run in this process from its stored row "
                                                                "and compare its outputs")
     p.add_argument("--analyse", "--analyze", action="store_true", help="compute sensitivity indices when done "
                                                                        "(sobol and morris designs)")

@@ -11,7 +11,9 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from model.commands import PROJECT_ROOT, CommandError, positive_fraction, positive_int, positive_number
+from model.commands import (PROJECT_ROOT, CommandError, check_scale, positive_fraction, positive_int, positive_number,
+                            seed_arg)
+from model.output_folder import check_output_file
 
 
 def probability_arg(text: str) -> float:
@@ -36,10 +38,13 @@ def command_target(args: argparse.Namespace) -> int:
         raw = raw_with_variant(raw, args.variant, args.scenario)
     except TargetSearchError as exc:
         raise CommandError(str(exc)) from None
+    from model.scenario import scenario_from_dict
+
+    scenario = scenario_from_dict(raw, args.scenario)
+    check_scale(args.scale, scenario.city.households, scenario.name)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(args.out) if args.out else PROJECT_ROOT / "results" / f"target-{Path(args.scenario).stem}-{args.tool}-{stamp}.csv"
-    if out.exists():
-        raise CommandError(f"{out}: file exists; choose another --out")
+    check_output_file(out)
 
     def progress(point) -> None:
         if not args.quiet:
@@ -82,7 +87,7 @@ def register(sub) -> None:
                    help="evenly spaced budgets run besides 0 and the bound, for the curve (default 4)")
     p.add_argument("--replications", type=positive_int, default=20, help="replications per budget (default 20)")
     p.add_argument("--scale", type=positive_fraction, default=0.05, help="share of households simulated (default 0.05)")
-    p.add_argument("--seed", type=int, default=0, help="root seed; every budget uses the same replications (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="root seed; every budget uses the same replications (default 0)")
     p.add_argument("--out", help="CSV file for the curve (default results/target-<scenario>-<tool>-<time>.csv)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=command_target)

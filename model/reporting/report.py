@@ -18,15 +18,13 @@ fails, the runs, table and charts already computed are still moved into place.
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
 from model.commands import CommandError
+from model.output_folder import OutputFolder, claim_output_folder
 from model.reporting.charts import chart_data_frame
 from model.reporting.compare import (COST_STEP_PP, Design, budget_exhaustion, run_details, table_markdown)
 from model.data_dictionary import comparison_readme
@@ -61,28 +59,31 @@ COLUMN_SOURCES = {
 # ------------------------------------------------------------------ folders
 
 
+# Working folders claimed by prepare_folder, until finish_folder or discard_folder.
+_CLAIMED: dict[Path, OutputFolder] = {}
+
+
 def prepare_folder(out: Path) -> Path:
-    """Check the output folder can be written and make a temporary sibling; return the temporary folder.
+    """Claim the output folder (checked and locked, ``model/output_folder.py``); return its working folder.
 
     Raises:
-        CommandError: the folder exists and is not empty, or its parent cannot be written.
+        OutputFolderError: the folder exists and is not empty, another run is writing it, or it cannot be written.
     """
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise CommandError(f"{out}: output folder exists and is not empty; choose another --out (nothing was changed)")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    except OSError as exc:
-        raise CommandError(f"{out}: cannot write there ({exc.strerror or exc}); choose another --out") from None
+    folder = claim_output_folder(out)
+    _CLAIMED[folder.work] = folder
+    return folder.work
 
 
 def finish_folder(tmp: Path, out: Path) -> Path:
-    """Move a completed temporary folder into place."""
-    if out.exists():
-        out.rmdir()
-    os.replace(tmp, out)
-    return out
+    """Move a completed working folder into place in one step (refused cleanly if ``out`` was filled meanwhile)."""
+    return _CLAIMED.pop(tmp).commit()
+
+
+def discard_folder(tmp: Path) -> None:
+    """Remove a working folder after a failure."""
+    folder = _CLAIMED.pop(tmp, None)
+    if folder is not None:
+        folder.release()
 
 
 def save_charts(charts: dict[str, plt.Figure], folder: Path, formats=FORMATS) -> list[Path]:
@@ -133,7 +134,7 @@ def keep_runs(out: Path, designs: list[Design]) -> Path:
         (tmp / "README.md").write_text(comparison_readme(designs, [], False), encoding="utf-8")
         return finish_folder(tmp, Path(out))
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        discard_folder(tmp)
         raise
 
 
@@ -145,7 +146,7 @@ def write_comparison(out: Path, table: pd.DataFrame, charts: dict[str, plt.Figur
         _write_files(tmp, table, charts, designs, lang, formats)
         return finish_folder(tmp, Path(out))
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        discard_folder(tmp)
         raise
 
 
@@ -237,7 +238,7 @@ def write_report(out: Path, designs: list[Design], table: pd.DataFrame, charts: 
         _write_files(tmp, table, charts, designs, lang, FORMATS, report=True)
         sources_table(designs).to_csv(tmp / "sources.csv", index=False, encoding="utf-8-sig")
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        discard_folder(tmp)
         raise
     try:
         report_files(tmp, designs, charts, lang, target)

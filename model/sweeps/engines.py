@@ -26,6 +26,7 @@ import os
 import re
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -86,6 +87,22 @@ _POOL_CONTEXT: RunContext | None = None
 def _pool_init(context: RunContext) -> None:
     global _POOL_CONTEXT
     _POOL_CONTEXT = context
+    _end_with_parent(os.getppid())
+
+
+def _end_with_parent(parent: int, every_seconds: float = 1.0) -> None:
+    """End this worker process when its parent goes away, however it went (even SIGKILL).
+
+    A killed parent cannot stop its pool, and a worker blocked on a long run would otherwise go on
+    computing for nobody; a daemon thread that sees the parent gone ends the process at once.
+    """
+    def watch() -> None:
+        while True:
+            time.sleep(every_seconds)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def _pool_run(task: dict[str, Any]) -> dict[str, Any]:
@@ -153,8 +170,15 @@ class DaskEngine:
         description: for messages.
     """
 
-    def __init__(self, address: str, connect_timeout: float = 10.0):
+    def __init__(self, address: str, connect_timeout: float = 10.0, max_attempts: int = 4,
+                 recovery_timeout: float = 120.0):
         """Connect and check the cluster, before any run.
+
+        Args:
+            address: the scheduler's address.
+            connect_timeout: seconds to wait for the scheduler and its first worker.
+            max_attempts: times a run may be lost with its worker before the sweep stops.
+            recovery_timeout: seconds to wait for a worker after one was lost.
 
         Raises:
             SchedulerUnreachable: nothing answers at ``address`` within ``connect_timeout`` seconds.
@@ -165,6 +189,8 @@ class DaskEngine:
         except ImportError:
             raise EngineError("--scheduler needs the 'distributed' package: pip install \"dask[distributed]\"") from None
         self.address = address
+        self.max_attempts = max_attempts
+        self.recovery_timeout = recovery_timeout
         _probe(address, connect_timeout)
         self._client = _connect(Client, address, connect_timeout)
         try:
@@ -206,16 +232,25 @@ class DaskEngine:
     def map_unordered(self, context: RunContext, tasks: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """Rows of ``tasks`` as they finish, with at most 2 tasks per worker thread in flight.
 
-        A run whose worker died (``KilledWorker``) comes back as an error row.
+        ``run_task`` turns every exception the model raises into an error row, so a future that fails
+        here failed for the cluster's reasons: its worker died (``KilledWorker``), the worker holding the
+        shared context left (``FutureCancelledError``: lost dependencies), a connection broke. Such a run
+        is not the run's result: it is submitted again (after the context is sent again if it was lost),
+        up to ``max_attempts`` times in all.
+
+        Raises:
+            EngineError: a run was lost ``max_attempts`` times, or no worker came back within
+                ``recovery_timeout`` seconds; rows already yielded are kept by the caller.
         """
         from distributed import as_completed
 
-        shared = self._client.scatter(context, broadcast=True, hash=False)
+        shared = {"context": self._client.scatter(context, broadcast=True, hash=False)}
         tasks = iter(tasks)
         by_future: dict[Any, dict[str, Any]] = {}
+        lost: dict[int, int] = {}  # run id -> times lost so far
 
         def submit(task: dict[str, Any]):
-            future = self._client.submit(run_task, shared, task, pure=False)
+            future = self._client.submit(run_task, shared["context"], task, pure=False)
             by_future[future] = task
             return future
 
@@ -225,14 +260,36 @@ class DaskEngine:
             task = by_future.pop(future)
             try:
                 row = future.result()
-            except Exception as exc:  # the worker died or the task could not be sent
-                row = _failed_row(context, task, f"{type(exc).__name__} on the Dask cluster: {exc}")
+            except Exception as exc:
+                future.release()
+                run_id = task["run_id"]
+                lost[run_id] = lost.get(run_id, 0) + 1
+                if lost[run_id] >= self.max_attempts:
+                    raise EngineError(f"run {run_id} was lost {lost[run_id]} times on the Dask cluster at "
+                                      f"{self.address} (last: {cluster_failure(exc)}): perhaps it runs a worker out "
+                                      "of memory, or workers keep leaving. Finished runs are saved: rerun the same "
+                                      "command to resume") from None
+                self._recover(shared, context)
+                queue.add(submit(task))
+                self._futures = list(by_future)
+                continue
             future.release()
             yield row
             for task in tasks:
                 queue.add(submit(task))
                 break
             self._futures = list(by_future)
+
+    def _recover(self, shared: dict[str, Any], context: RunContext) -> None:
+        """Wait for a worker and send the shared context again if no worker holds it any more."""
+        try:
+            self._client.wait_for_workers(1, timeout=self.recovery_timeout)
+        except Exception:
+            raise EngineError(f"the Dask cluster at {self.address} has no workers left (waited "
+                              f"{self.recovery_timeout:g} s). Finished runs are saved: start workers and rerun the "
+                              "same command to resume") from None
+        if shared["context"].status != "finished":
+            shared["context"] = self._client.scatter(context, broadcast=True, hash=False)
 
     def close(self) -> None:
         """Cancel tasks not yet finished and disconnect (the cluster itself keeps running)."""
@@ -291,17 +348,18 @@ def _takes_n_workers(client) -> bool:
     return "n_workers" in inspect.signature(client.scheduler_info).parameters
 
 
-def _failed_row(context: RunContext, task: dict[str, Any], message: str) -> dict[str, Any]:
-    from model.sweeps.design import encode_value
+def cluster_failure(exc: BaseException) -> str:
+    """A cluster failure in words, without Dask's task keys (which differ for every run)."""
+    return f"{type(exc).__name__}: {strip_task_keys(str(exc))}"
 
-    row = {"run_id": task["run_id"], "point": task["point"], "replication": task["replication"],
-           "seed_entropy": task["entropy"], "seed_spawn_key": list(task["spawn_key"]), "status": "error",
-           "error": message, "seconds": None}
-    for path, value in task["values"].items():
-        row[f"param.{path}"] = encode_value(context.kinds[path], value)
-    for out in context.outputs:
-        row[f"out.{out}"] = None
-    return row
+
+_KEY_ID = r"(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"  # a token or a uuid
+_TASK_KEY = re.compile(rf"\('[\w.]+-{_KEY_ID}'(?:, \d+)*\)|[\w.]+-{_KEY_ID}")
+
+
+def strip_task_keys(message: str) -> str:
+    """``message`` with Dask task keys (``run_task-<32 hex digits or a uuid>``) replaced by ``<task>``."""
+    return _TASK_KEY.sub("<task>", message)
 
 
 def make_engine(scheduler: str | None = None, workers: int | None = None, connect_timeout: float = 10.0):

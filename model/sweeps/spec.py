@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model.commands import CommandError, check_scale
 from model.parameters import BehaviourParameters
 from model.scenario import ScenarioError, get_field, load_scenario, scenario_from_dict, set_field
 
@@ -500,6 +501,10 @@ def load_sweep(path: str | Path, changes: dict[str, Any] | None = None) -> Sweep
     scale = head.get("scale", 0.01)
     if not _is_number(scale) or not 0 < scale <= 1:
         raise SweepError(origin, "sweep.scale", f"expected a share of households in (0, 1], got {scale!r}")
+    try:
+        check_scale(scale, scenario.city.households, scenario.name, option="scale")
+    except CommandError as exc:
+        raise SweepError(origin, "sweep.scale", str(exc).removeprefix("scale: ")) from None
     seed = head.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2 ** 63:
         raise SweepError(origin, "sweep.seed", f"expected a whole number from 0 to 2**63 - 1, got {seed!r}")

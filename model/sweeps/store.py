@@ -4,10 +4,13 @@ Layout of ``results/sweeps/<name>/``:
 
 - ``sweep.json``: the checked sweep (``SweepSpec.to_dict``), its fingerprint, versions and commit;
 - ``design.parquet``: one row per design point, the values applied and (for sampled designs) as drawn;
-- ``runs/part-NNNNNN.parquet``: one file per batch of finished runs; together a Parquet dataset
-  (``pandas.read_parquet(folder / "runs")`` reads it) with one row per run: ``run_id``, ``point``,
-  ``replication``, ``status`` (ok or error), ``error``, ``seconds``, ``seed_entropy``,
-  ``seed_spawn_key``, ``param.<field path>`` and ``out.<output path>``.
+- ``runs/part-NNNNNN.parquet``: one file per batch of finished runs; together a Parquet dataset of
+  attempts: ``run_id``, ``point``, ``replication``, ``status`` (ok or error), ``error``, ``seconds``,
+  ``seed_entropy``, ``seed_spawn_key``, ``param.<field path>`` and ``out.<output path>``.
+  A run that failed and was retried (``--retry-failed``) has a row per attempt, so read the results with
+  ``read_results(folder)``: one row per run id (its successful attempt, else its latest). Reading the
+  dataset directly (``pandas.read_parquet(folder / "runs")``) gives every attempt and would count such
+  runs twice.
 
 Every file is written under a dot-name and renamed into place (``os.replace``),
 so a sweep stopped at any moment leaves only whole files; readers skip dot-names.
@@ -104,7 +107,10 @@ def _read_parts(folder: Path, columns: list[str] | None) -> pd.DataFrame:
 
 
 def read_results(folder: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """A sweep's run rows, one per run id (the latest when a failed run was retried), sorted by run id.
+    """A sweep's run rows, one per run id, sorted by run id.
+
+    A run with several attempts (a failed run retried) is represented by its successful attempt if it has
+    one, else by its latest.
 
     Args:
         folder: the sweep's results folder.
@@ -113,9 +119,31 @@ def read_results(folder: str | Path, columns: list[str] | None = None) -> pd.Dat
     folder = Path(folder)
     if columns is not None and "run_id" not in columns:
         columns = ["run_id", *columns]
-    frame = _read_parts(folder, columns)
-    frame = frame.drop_duplicates(subset="run_id", keep="last")
+    read = columns if columns is None or "status" in columns else [*columns, "status"]
+    frame = _read_parts(folder, read)
+    ok_last = frame.assign(_ok=frame["status"] == "ok").sort_values("_ok", kind="stable")  # part order kept within
+    frame = ok_last.drop_duplicates(subset="run_id", keep="last").drop(columns="_ok")
+    if columns is not None and "status" not in columns:
+        frame = frame.drop(columns="status")
     return frame.sort_values("run_id", kind="stable").reset_index(drop=True)
+
+
+_RUN_IN_MESSAGE = re.compile(r" \(run \d+\)")
+
+
+def error_summary(folder: str | Path) -> list[tuple[str, int]]:
+    """The failed runs' errors grouped by exception type and message, most common first.
+
+    Run numbers and Dask task keys are taken out of the messages first, so one error met by many
+    runs is counted once with its number of runs.
+    """
+    from model.sweeps.engines import strip_task_keys
+
+    rows = read_results(folder, ["status", "error"])
+    errors = rows.loc[rows["status"] == "error", "error"].fillna("(no message)")
+    kinds = errors.map(lambda m: strip_task_keys(_RUN_IN_MESSAGE.sub("", m)))
+    counts = kinds.value_counts(sort=False)
+    return sorted(((str(k), int(n)) for k, n in counts.items()), key=lambda item: (-item[1], item[0]))
 
 
 def read_meta(folder: str | Path) -> dict[str, Any]:
