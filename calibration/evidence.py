@@ -353,9 +353,12 @@ def rows_csv(rows: list[dict[str, Any]]) -> str:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options shared by `run.py evidence` and `python -m calibration.evidence`."""
     p.add_argument("--study", action="append", help="run only this study (repeatable); default all")
-    p.add_argument("--replications", type=int, default=3, help="replications per study (default 3)")
-    p.add_argument("--scale", type=float, default=0.2, help="share of the city's households simulated (default 0.2)")
-    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    from model.commands import positive_fraction, positive_int, seed_arg
+
+    p.add_argument("--replications", type=positive_int, default=3, help="replications per study (default 3)")
+    p.add_argument("--scale", type=positive_fraction, default=0.2,
+                   help="share of the city's households simulated (default 0.2)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="root seed, 0 to 2**63-1 (default 0)")
     p.add_argument("--out", help="also write the comparison as CSV to this file (must not exist)")
     p.add_argument("--evidence-file", default=str(EVIDENCE_FILE), help="studies file (default calibration/evidence.toml)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -377,8 +380,13 @@ def main_with_args(args: argparse.Namespace) -> int:
             raise EvidenceError(f"unknown study {unknown[0]!r}; studies: {', '.join(s.name for s in studies)}")
         studies = [s for s in studies if s.name in args.study]
     out = Path(args.out) if args.out else None
-    if out is not None and out.exists():
-        raise EvidenceError(f"{out}: file exists; choose another --out")
+    if out is not None:
+        from model.output_folder import OutputFolderError, check_output_file
+
+        try:
+            check_output_file(out)
+        except OutputFolderError as exc:
+            raise EvidenceError(str(exc)) from None
 
     def progress(line: str) -> None:
         if not args.quiet:

@@ -12,9 +12,11 @@ parent) and yields rows as runs finish, in whatever order they finish.
   that it and they load the same model code as this process (a hash of
   ``model/``), since otherwise the same sweep would not give the same rows.
   The scheduler (which unpickles tasks) and the workers must be able to import
-  ``model``: start them from the project folder
-  (``cd PROJECT && PYTHONPATH=. dask scheduler`` and ``PYTHONPATH=. dask worker ADDRESS``)
-  or install the project where they run.
+  ``model``: start them from the project folder, every listener bound to loopback
+  or a trusted interface (``cd PROJECT && PYTHONPATH=. dask scheduler --host 127.0.0.1
+  --dashboard-address 127.0.0.1:8787`` and ``PYTHONPATH=. dask worker ADDRESS --host 127.0.0.1
+  --dashboard-address 127.0.0.1:0``), or install the project where they run.
+  A run lost with its worker is submitted again (``DaskEngine.map_unordered``).
 """
 
 from __future__ import annotations
