@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -372,6 +371,9 @@ def scenario_from_dict(raw: dict[str, Any], origin: str = "<dict>") -> Scenario:
     Raises:
         ScenarioError: naming ``origin``, the field and the reason.
     """
+    from model.scenario_schema import check_scenario_dict
+
+    check_scenario_dict(raw, origin)  # every key, type and range (model/scenario_schema.py); then cross-field rules
     r = _Reader(origin)
     known = {"scenario", "city", "behaviour", "conditions", "tools", "targets", "variants"}
     for key in raw:
@@ -436,14 +438,9 @@ def scenario_from_dict(raw: dict[str, Any], origin: str = "<dict>") -> Scenario:
 
 def read_toml(path: Path, origin: str | None = None) -> dict[str, Any]:
     """A TOML file as a dict; a missing or malformed file is a ScenarioError naming ``origin`` (default: the path)."""
-    origin = str(path) if origin is None else origin
-    if not path.is_file():
-        raise ScenarioError(origin, "(file)", f"no such file {path}")
-    try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(origin, "(file)", f"not valid TOML: {exc}") from None
+    from model.scenario_schema import read_toml as read_checked_toml
+
+    return read_checked_toml(path, origin)  # UTF-8, size and nesting limits, the file named on failure
 
 
 def read_scenario_file(path: str | Path) -> dict[str, Any]:
@@ -476,6 +473,9 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None, var
     """
     origin = str(path)
     raw = read_scenario_file(path)
+    if raw.get("variants"):  # the file and each of its variants, whichever is asked for
+        scenario_from_dict(copy.deepcopy(raw), origin)
+        check_variants(raw, origin)
     if variant is not None:
         variants = raw.get("variants", {})
         if variant not in variants:
@@ -507,6 +507,22 @@ def display_title(table: dict[str, Any] | None, lang: str, fallback: str) -> str
     table = table or {}
     value = table.get("title_en" if lang == "en" else "title")
     return str(value) if value else fallback
+
+
+def check_variants(raw: dict[str, Any], origin: str) -> None:
+    """Check every [variants.NAME] of a file as the scenario it makes, so a bad variant fails when the file loads.
+
+    Raises:
+        ScenarioError: naming the file and variant, and the field.
+    """
+    variants = raw.get("variants") or {}
+    for name, changes in variants.items():
+        where = f"{origin} (variant {name})"
+        copy_raw = copy.deepcopy(raw)
+        copy_raw.pop("variants", None)
+        for field_path, value in variant_overrides(changes).items():
+            set_field(copy_raw, field_path, value, origin=where)
+        scenario_from_dict(copy_raw, where)
 
 
 def variant_names(path: str | Path) -> list[str]:

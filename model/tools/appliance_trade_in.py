@@ -31,7 +31,8 @@ class ApplianceTradeInTool(Tool):
 
     subsidy_rate: float = setting(unit="share of price", minimum=0, maximum=0.9,
                                   description="share of the price paid by the pool")
-    max_subsidy_per_item_yuan: float = setting(0.0, unit="yuan per item", minimum=0,
+    # maximum: above any household appliance's price.
+    max_subsidy_per_item_yuan: float = setting(0.0, unit="yuan per item", minimum=0, maximum=100_000,
                                                description="cap per item (no cap when 0)")
     min_item_age_years: float = setting(0.0, unit="years", minimum=0, maximum=40,
                                         description="the traded-in item must be at least this old")

@@ -37,11 +37,13 @@ class CarSubsidyTool(Tool):
         dealer_reward_yuan: reward per top dealer.
     """
 
-    subsidy_per_car_yuan: float = setting(0.0, unit="yuan per car", minimum=0,
+    # maximum: above the price of nearly any car.
+    subsidy_per_car_yuan: float = setting(0.0, unit="yuan per car", minimum=0, maximum=1_000_000,
                                           description="fixed amount per eligible car")
     subsidy_rate: float = setting(0.0, unit="share of price", minimum=0, maximum=0.9,
                                   description="share of the price paid, added to the fixed amount")
-    max_subsidy_per_car_yuan: float = setting(0.0, unit="yuan per car", minimum=0,
+    # maximum: above the price of nearly any car.
+    max_subsidy_per_car_yuan: float = setting(0.0, unit="yuan per car", minimum=0, maximum=1_000_000,
                                               description="cap per car (no cap when 0)")
     eligible_share_of_purchases: float = setting(1.0, unit="share", minimum=0, maximum=1,
                                                  description="share of purchases that qualify (e.g. the NEV share "
@@ -51,9 +53,12 @@ class CarSubsidyTool(Tool):
     scrappage_min_age_years: float = setting(0.0, unit="years", minimum=0, maximum=40,
                                              description="minimum age of the scrapped car")
     first_purchase_eligible: bool = setting(True, unit="", description="whether households without a car qualify")
-    dealer_top_n: int = setting(0, unit="dealers", minimum=0,
+    # maximum: more dealers than any city has.
+    dealer_top_n: int = setting(0, unit="dealers", minimum=0, maximum=10_000,
                                 description="dealers rewarded on the last day for the most subsidised sales")
-    dealer_reward_yuan: float = setting(0.0, unit="yuan per dealer", minimum=0, description="reward per top dealer")
+    # maximum: far above the largest reported dealer reward (a few million yuan).
+    dealer_reward_yuan: float = setting(0.0, unit="yuan per dealer", minimum=0, maximum=100_000_000,
+                                        description="reward per top dealer")
 
     subsidised_durables = ("cars",)
 

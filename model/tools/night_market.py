@@ -40,18 +40,24 @@ class NightMarketTool(Tool):
         sectors: merchant sectors that qualify.
     """
 
-    consumer_discount_face_yuan: float = setting(0.0, unit="yuan per transaction", minimum=0,
+    # maximum: far above any night-market purchase.
+    consumer_discount_face_yuan: float = setting(0.0, unit="yuan per transaction", minimum=0, maximum=10_000,
                                                  description="discount per night transaction reaching the threshold")
-    consumer_discount_threshold_yuan: float = setting(0.0, unit="yuan", minimum=0,
+    # maximum: far above any night-market purchase.
+    consumer_discount_threshold_yuan: float = setting(0.0, unit="yuan", minimum=0, maximum=100_000,
                                                       description="threshold of the consumer discount (at least "
                                                                   "the discount)")
-    allowance_per_merchant_night_yuan: float = setting(0.0, unit="yuan per merchant-night", minimum=0,
+    # maximum: far above a stall's nightly takings.
+    allowance_per_merchant_night_yuan: float = setting(0.0, unit="yuan per merchant-night", minimum=0, maximum=100_000,
                                                        description="paid per merchant per night open late")
-    night_allowance_per_m2: float = setting(0.0, unit="yuan per m² per night", minimum=0,
+    # maximum: far above any commercial rent per m².
+    night_allowance_per_m2: float = setting(0.0, unit="yuan per m² per night", minimum=0, maximum=10_000,
                                             description="paid per square metre of floor area per night open late")
-    max_allowance_per_merchant_night_yuan: float = setting(0.0, unit="yuan per merchant-night", minimum=0,
+    # maximum: far above a stall's nightly takings.
+    max_allowance_per_merchant_night_yuan: float = setting(0.0, unit="yuan per merchant-night", minimum=0, maximum=100_000,
                                                            description="cap per merchant-night (no cap when 0)")
-    fee_waiver_yuan_per_night: float = setting(0.0, unit="yuan per merchant-night", minimum=0,
+    # maximum: far above a stall's nightly fees.
+    fee_waiver_yuan_per_night: float = setting(0.0, unit="yuan per merchant-night", minimum=0, maximum=100_000,
                                                description="fees waived per merchant-night open late (outlay)")
     late_cost_reduction_share: float = setting(0.0, unit="share", minimum=0, maximum=1,
                                                description="share of late-opening cost removed at no outlay "

@@ -24,8 +24,12 @@ class TourismVoucherTool(Tool):
         quantity: vouchers in all (budget / face value when not given).
     """
 
-    face_value_yuan: float = setting(unit="yuan", minimum=0, exclusive_minimum=True, description="value per voucher")
-    quantity: int = setting(unit="vouchers", minimum=0, derived_default="budget ÷ face value, rounded down",
+    # maximum: far above any voucher issued.
+    face_value_yuan: float = setting(unit="yuan", minimum=0, exclusive_minimum=True, maximum=100_000,
+                                     description="value per voucher")
+    # maximum: more vouchers than people in China.
+    quantity: int = setting(unit="vouchers", minimum=0, maximum=1_000_000_000,
+                            derived_default="budget ÷ face value, rounded down",
                             description="vouchers in all (quantity × face value may not exceed the budget)")
 
 

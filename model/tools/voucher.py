@@ -100,12 +100,16 @@ class VoucherTool(Tool):
         participating_merchants: number of merchants accepting it (by opt-in when not given).
     """
 
-    face_value_yuan: float = setting(unit="yuan", minimum=0, exclusive_minimum=True,
+    # maximum: far above any consumption voucher issued.
+    face_value_yuan: float = setting(unit="yuan", minimum=0, exclusive_minimum=True, maximum=100_000,
                                      description="discount per voucher")
-    threshold_yuan: float = setting(0.0, unit="yuan", minimum=0,
+    # maximum: above the price of nearly any purchase.
+    threshold_yuan: float = setting(0.0, unit="yuan", minimum=0, maximum=1_000_000,
                                     description="minimum spending in one transaction; 0 = no threshold, otherwise "
                                                 "at least the face value")
-    quantity: int = setting(unit="vouchers", minimum=0, derived_default="budget ÷ face value, rounded down",
+    # maximum: more vouchers than people in China.
+    quantity: int = setting(unit="vouchers", minimum=0, maximum=1_000_000_000,
+                            derived_default="budget ÷ face value, rounded down",
                             description="vouchers in all (quantity × face value may not exceed the budget)")
     releases: tuple[VoucherRelease, ...] = setting(
         (), unit="", read_by_kind=True,
@@ -119,7 +123,8 @@ class VoucherTool(Tool):
     validity_days: int = setting(7, unit="days", minimum=1, maximum=366, description="days from claim to expiry")
     districts: tuple[str, ...] = setting((), unit="", names="districts",
                                          description="districts whose households may claim (all when empty)")
-    participating_merchants: int | None = setting(None, unit="merchants", minimum=1,
+    # maximum: more merchants than any city has.
+    participating_merchants: int | None = setting(None, unit="merchants", minimum=1, maximum=10_000_000,
                                                   description="number of merchants accepting it (by opt-in when "
                                                               "not given)")
     allocation: str = setting("first_come", unit="", choices=("first_come", "lottery", "allocated"),
