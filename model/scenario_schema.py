@@ -591,7 +591,9 @@ def scenario_error(origin: str, exc: ValidationError, model: type[BaseModel], pr
     """The first error of a validation as a ``ScenarioError`` naming the file, the field and what is accepted."""
     from model.scenario import ScenarioError
 
-    error = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    # A misspelt key explains the "missing" field it was meant to be, so it is reported first.
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith(("function-", "union["))))
     # Pydantic names the branch of an optional (X | None) it tried; only the field path matters here.
     loc = tuple(p for p in loc if p not in ("none", "nullable"))
@@ -638,7 +640,7 @@ def check_scenario_dict(raw: Any, origin: str) -> None:
     registry = tool_kinds.kinds()
     for name, table in (raw.get("tools") or {}).items():
         kind = table.get("kind")
-        if kind not in registry:
+        if not isinstance(kind, str) or kind not in registry:
             raise ScenarioError(origin, f"tools.{name}.kind",
                                 ("missing required field" if kind is None else
                                  f"{_show(kind)} is not a tool kind{_suggest(kind, registry)}")
