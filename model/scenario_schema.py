@@ -88,8 +88,11 @@ def unwrap_sourced(value: Any) -> Any:
 
 def _accepted(minimum, maximum, integer: bool, exclusive_minimum: bool, unit: str) -> str:
     what = "a whole number" if integer else "a finite number"
-    lo = None if minimum is None else (f"{minimum:,}" if integer else f"{minimum:g}")
-    hi = None if maximum is None else (f"{maximum:,}" if integer else f"{maximum:g}")
+    def show(bound: float) -> str:
+        return f"{int(bound):,}" if integer and float(bound).is_integer() else f"{bound:g}"
+
+    lo = None if minimum is None else show(minimum)
+    hi = None if maximum is None else show(maximum)
     if lo is not None and hi is not None:
         rng = f" above {lo} and at most {hi}" if exclusive_minimum else f" from {lo} to {hi}"
     elif lo is not None:
@@ -102,13 +105,13 @@ def _accepted(minimum, maximum, integer: bool, exclusive_minimum: bool, unit: st
 
 
 def number(minimum: float | None = None, maximum: float | None = None, *, integer: bool = False,
-           exclusive_minimum: bool = False, unit: str = "", description: str = "") -> Any:
+           exclusive_minimum: bool = False, unit: str = "", description: str = "", why: str = "") -> Any:
     """An annotated type: a finite number (bare or sourced) within [minimum, maximum], whole if ``integer``.
 
     A whole number written with a decimal point (``5.0``) is accepted for a count; ``1e12`` is a
     whole number too, and is refused by the range, not by its notation.
     """
-    accepted = _accepted(minimum, maximum, integer, exclusive_minimum, unit)
+    accepted = _accepted(minimum, maximum, integer, exclusive_minimum, unit) + (f": {why}" if why else "")
 
     def validate(value: Any) -> Any:
         value = unwrap_sourced(value)
@@ -325,7 +328,8 @@ class City(Strict):
     car_owners_per_100_households: sourced_table(UrbanRuralCars) | None = None
     income_growth_per_year: number(-0.5, 0.5, unit="share per year") | None = None
     retail_sales_base_yuan: number(0, 1e14, unit="yuan per year") | None = None
-    car_price_yuan: number(1000, 5_000_000, unit="yuan") | None = None
+    # The valid range of the behaviour parameter it replaces (car_price_yuan in behaviour.toml).
+    car_price_yuan: number(10_000, 2_000_000, unit="yuan") | None = None
     base_year: number(1990, 2100, integer=True, unit="year") | None = None
     districts: Annotated[list[District], Field(max_length=500)] | None = None
     merchants_per_1000_households: sourced_table(MerchantDensity) | None = None
@@ -388,18 +392,19 @@ class TargetEntry(Strict):
 
 @lru_cache(maxsize=1)
 def behaviour_model() -> type[BaseModel]:
-    """[behaviour]: overrides of the behaviour parameters, each within its ``min``/``max`` in behaviour.toml."""
+    """[behaviour]: overrides of the behaviour parameters, each within its ``valid_range`` in behaviour.toml."""
     from model.parameters import BEHAVIOUR_FILE, read_parameter_file
 
     fields: dict[str, Any] = {}
-    for name, entry in read_parameter_file(BEHAVIOUR_FILE).items():
+    for name, entry in read_parameter_file(BEHAVIOUR_FILE, require_range=True).items():
         default = entry["value"]
+        valid = entry["valid_range"]
         integer = isinstance(default, int) and not isinstance(default, bool)
-        kind = number(entry.get("min"), entry.get("max"), integer=integer, unit=entry.get("unit", ""),
-                      description=entry.get("description", ""))
+        kind = number(valid.min, valid.max, integer=integer, unit=entry.get("unit", ""), why=valid.reason,
+                      description=f"{entry.get('description', '')} Valid range: {valid.reason}")
         if isinstance(default, dict):
-            sub = keyed(f"Behaviour_{name}", tuple(default), number(entry.get("min"), entry.get("max"),
-                                                                    unit=entry.get("unit", "")))
+            sub = keyed(f"Behaviour_{name}", tuple(default), number(valid.min, valid.max, unit=entry.get("unit", ""),
+                                                                    why=valid.reason))
             kind = sourced_table(sub)
         fields[name] = (kind | None, None)
     return create_model("Behaviour", __base__=Strict, __doc__=behaviour_model.__doc__, **fields)

@@ -13,6 +13,7 @@ import copy
 import io
 import json
 import math
+import re
 import subprocess
 import sys
 import tomllib
@@ -232,13 +233,21 @@ def test_the_json_schema_accepts_every_scenario_and_refuses_a_typo():
     assert ("city",) in problems and ("behaviour", "voucher_claim_interest") in problems
 
 
-def test_every_behaviour_parameter_has_a_range_with_a_reason_holding_its_default():
+def test_behaviour_overrides_take_the_documented_valid_ranges():
     from model.parameters import BEHAVIOUR_FILE, read_parameter_file
 
-    for name, entry in read_parameter_file(BEHAVIOUR_FILE).items():
-        assert {"min", "max", "range_reason"} <= set(entry), name
-        values = entry["value"].values() if isinstance(entry["value"], dict) else [entry["value"]]
-        assert all(entry["min"] <= v <= entry["max"] for v in values), name
+    from model.scenario_schema import behaviour_model
+
+    entries = read_parameter_file(BEHAVIOUR_FILE, require_range=True)
+    assert set(behaviour_model().model_fields) == set(entries)
+    for name, entry in entries.items():
+        valid = entry["valid_range"]
+        probe = valid.max + max(1.0, abs(valid.max))
+        raw = example()
+        raw["behaviour"] = {name: probe if not isinstance(entry["value"], dict)
+                            else {next(iter(entry["value"])): probe}}
+        with pytest.raises(ScenarioError, match=f"is out of range; accepted: .* to {re.escape(f'{valid.max:g}')}"):
+            scenario_from_dict(raw, "x.toml")
 
 
 def test_every_numeric_tool_setting_has_a_range():

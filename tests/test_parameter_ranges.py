@@ -59,19 +59,19 @@ def test_a_parameter_file_without_ranges_or_with_its_value_outside_is_refused(tm
 def test_scenario_overrides_outside_the_range_are_refused_with_the_range_and_reason():
     raw = example()
     raw["behaviour"] = {"topup_value_share": 1.2}
-    refuse(raw, "behaviour.topup_value_share", "1.2 is outside the valid range [0, 1]", "full price")
+    refuse(raw, "behaviour.topup_value_share", "1.2 is out of range; accepted: a finite number from 0 to 1", "full price")
     raw = example()
     raw["behaviour"] = {"pull_forward_share": {"catering": -0.1}}
-    refuse(raw, "behaviour.pull_forward_share.catering", "-0.1 is outside the valid range [0, 1]")
+    refuse(raw, "behaviour.pull_forward_share.catering", "-0.1 is out of range; accepted: a finite number from 0 to 1")
     raw = example()
     raw["behaviour"] = {"windfall_spending_days": {"value": 0, "assumption": "spent at once"}}
-    refuse(raw, "behaviour.windfall_spending_days", "0 is outside the valid range [1, 730]")
+    refuse(raw, "behaviour.windfall_spending_days", "0 is out of range; accepted: a whole number from 1 to 730")
     raw = example()
     raw["behaviour"] = {"windfall_mpc_min": 0.6, "windfall_mpc_max": 0.5}
     refuse(raw, "behaviour.windfall_mpc_min", "above windfall_mpc_max")
     raw = example()
     raw["city"]["car_price_yuan"] = {"value": 5_000_000, "assumption": "supercars"}
-    refuse(raw, "city.car_price_yuan", "outside the valid range")
+    refuse(raw, "city.car_price_yuan", "out of range; accepted: a finite number from 10000 to 2e+06")
 
 
 def test_overrides_at_the_range_ends_are_accepted():
