@@ -47,7 +47,7 @@ from model.sectors import FLOW_SECTORS, FUNDING_LEVELS, NON_RETAIL, SECTORS
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "scenarios" / "scenario.schema.json"
 
 #: Keys a sourced value may carry besides ``value``.
-SOURCE_KEYS = ("source", "assumption", "unit", "description", "note", "estimate")
+SOURCE_KEYS = ("source", "derived", "assumption", "unit", "description", "note", "estimate")
 #: A scenario file larger than this is refused before it is parsed (the largest city plan is about 40 kB).
 MAX_FILE_BYTES = 2_000_000
 #: Tables and arrays nested deeper than this are refused (scenario files nest four deep at most).
@@ -79,8 +79,8 @@ def unwrap_sourced(value: Any) -> Any:
         for key in value:
             if key != "value" and key not in SOURCE_KEYS:
                 raise _error(f"unknown key {key!r} in a sourced value{_suggest(key, ('value', *SOURCE_KEYS))}; "
-                             f"accepted: value with source or assumption (and unit, description, note)")
-            if key in ("source", "assumption", "unit", "description", "note") and not isinstance(value[key], str):
+                             f"accepted: value with source, derived or assumption (and unit, description, note)")
+            if key in ("source", "derived", "assumption", "unit", "description", "note") and not isinstance(value[key], str):
                 raise _error(f"{key} must be text, got {_show(value[key])}")
         return value["value"]
     return value
@@ -158,6 +158,7 @@ def _horizon(info: ValidationInfo) -> tuple[dt.date, dt.date] | None:
 
 
 def _to_date(value: Any) -> dt.date:
+    value = unwrap_sourced(value)  # a date may carry its source like a number
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -180,7 +181,8 @@ def date(in_horizon: bool = True, description: str = "") -> Any:
             raise _error(f"{day} is outside the scenario horizon; accepted: a date from {horizon[0]} to {horizon[1]}")
         return day
 
-    schema = {"type": "string", "format": "date", "description": description or "a date like 2023-07-01"}
+    schema = _sourced_schema({"type": "string", "format": "date"})
+    schema["description"] = description or "a date like 2023-07-01"
     return Annotated[Any, PlainValidator(validate), WithJsonSchema(schema)]
 
 
