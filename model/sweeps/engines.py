@@ -86,23 +86,25 @@ class InProcess:
 _POOL_CONTEXT: RunContext | None = None
 
 
-def _pool_init(context: RunContext) -> None:
+def _pool_init(context: RunContext, parent: int) -> None:
     global _POOL_CONTEXT
     _POOL_CONTEXT = context
-    _end_with_parent(os.getppid())
+    _end_with_parent(parent)
 
 
 def _end_with_parent(parent: int, every_seconds: float = 1.0) -> None:
     """End this worker process when its parent goes away, however it went (even SIGKILL).
 
     A killed parent cannot stop its pool, and a worker blocked on a long run would otherwise go on
-    computing for nobody; a daemon thread that sees the parent gone ends the process at once.
+    computing for nobody; a daemon thread that sees the parent gone ends the process at once. The
+    parent's pid comes from the parent itself: a worker still starting when its parent died would
+    otherwise take its new parent (init) for the real one.
     """
     def watch() -> None:
         while True:
-            time.sleep(every_seconds)
             if os.getppid() != parent:
                 os._exit(1)
+            time.sleep(every_seconds)
 
     threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
@@ -140,7 +142,7 @@ class LocalPool:
     def map_unordered(self, context: RunContext, tasks: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """Rows of ``tasks`` as they finish, with at most 2 tasks per worker in flight."""
         self._executor = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                initializer=_pool_init, initargs=(context,))
+                                                initializer=_pool_init, initargs=(context, os.getpid()))
         tasks = iter(tasks)
         pending = set(_bounded(lambda t: self._executor.submit(_pool_run, t), tasks, 2 * self.workers))
         while pending:
