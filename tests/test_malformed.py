@@ -266,3 +266,16 @@ def test_a_whole_number_written_with_a_point_is_still_a_count():
     raw["tools"]["car_subsidy"]["dealer_top_n"] = 3.0
     scenario = scenario_from_dict(raw, "x.toml")
     assert scenario.city.households == 100000 and scenario.tools["car_subsidy"].dealer_top_n == 3
+
+
+def test_sweep_files_are_read_the_same_way(tmp_path):
+    from model.sweeps import SweepError, load_sweep
+
+    folder = tmp_path / "sweep.toml"
+    folder.mkdir()
+    with pytest.raises(SweepError, match=r"sweep.toml: \(file\): .* is a folder; accepted: a TOML file"):
+        load_sweep(folder)
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes('[sweep]\nname = "caf\u00e9"\n'.encode("latin-1"))
+    with pytest.raises(SweepError, match=r"latin.toml: \(file\): not UTF-8 text: byte 0xe9 on line 2"):
+        load_sweep(latin)

@@ -22,7 +22,6 @@ import hashlib
 import json
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 from model.commands import CommandError, check_scale
 from model.parameters import BehaviourParameters
 from model.scenario import ScenarioError, get_field, load_scenario, scenario_from_dict, set_field
+from model.scenario_schema import read_toml
 
 DESIGNS = ("grid", "latin_hypercube", "sobol", "morris")
 
@@ -406,13 +406,12 @@ def load_sweep(path: str | Path, changes: dict[str, Any] | None = None) -> Sweep
     """
     path = Path(path)
     origin = str(path)
-    if not path.is_file():
+    if not path.exists():
         raise SweepError(origin, "(file)", f"no such sweep file {path}")
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise SweepError(origin, "(file)", f"not valid TOML: {exc}") from None
+    try:  # UTF-8, size and nesting limits, as for scenario files
+        data = read_toml(path, origin)
+    except ScenarioError as exc:
+        raise SweepError(origin, exc.field_path, exc.reason) from None
     unknown = set(data) - {"sweep", "fixed", "vary"}
     if unknown:
         raise SweepError(origin, sorted(unknown)[0], "unknown top-level table; expected [sweep], [fixed], [[vary]]")
