@@ -40,12 +40,17 @@ class FuelCouponTool(Tool):
         fuel_per_visit_yuan: fuel a self-driving visit buys in the city.
     """
 
-    face_value_yuan: float = setting(unit="yuan", minimum=0, exclusive_minimum=True, description="value of one coupon")
-    quantity: int = setting(unit="coupons", minimum=0, derived_default="budget ÷ face value, rounded down",
+    # maximum: far above any fuel coupon issued.
+    face_value_yuan: float = setting(unit="yuan", minimum=0, exclusive_minimum=True, maximum=10_000,
+                                     description="value of one coupon")
+    # maximum: more coupons than people in China.
+    quantity: int = setting(unit="coupons", minimum=0, maximum=1_000_000_000,
+                            derived_default="budget ÷ face value, rounded down",
                             description="coupons in all (quantity × face value may not exceed the budget)")
     self_drive_visitor_share: float = setting(unit="share of visits", minimum=0, maximum=1,
                                               description="share of visits made by car, the only ones given a coupon")
-    fuel_per_visit_yuan: float = setting(unit="yuan per visit", minimum=0,
+    # maximum: far above a car's fuel for one trip.
+    fuel_per_visit_yuan: float = setting(unit="yuan per visit", minimum=0, maximum=100_000,
                                          description="fuel a self-driving visit buys in the city")
 
 
