@@ -78,7 +78,7 @@ def test_the_pool_never_pays_more_than_the_budget():
 def test_bad_fuel_coupons_are_refused_naming_the_field():
     with pytest.raises(ScenarioError, match=r"tools\.fuel\.kind: a fuel_coupon needs \[city\.visitors\]"):
         scenario_from_dict(small_city(visitors=False, tools={"fuel": coupons()}))
-    with pytest.raises(ScenarioError, match=r"tools\.fuel\.self_drive_visitor_share: must be <= 1"):
+    with pytest.raises(ScenarioError, match=r"tools\.fuel\.self_drive_visitor_share: 1\.5 is out of range; accepted: a finite number from 0 to 1"):
         scenario_from_dict(small_city(tools={"fuel": coupons(self_drive_visitor_share=1.5)}))
     with pytest.raises(ScenarioError, match=r"tools\.fuel\.quantity: 3000 coupons of 100 yuan exceed the budget"):
         scenario_from_dict(small_city(tools={"fuel": coupons(quantity=3000)}))
