@@ -261,7 +261,8 @@ class ScenarioHead(Strict):
     """[scenario]: what the file is and the simulated horizon (at most six years)."""
 
     name: text(200, "identifier, used in output folder names")
-    title: text(500) | None = None
+    title: text(500, "display title (Chinese)") | None = None
+    title_en: text(500, "display title in English") | None = None
     description: text() | None = None
     start_date: date(in_horizon=False, description="first simulated day")
     end_date: date(in_horizon=False, description="last simulated day")
@@ -367,6 +368,8 @@ class TargetEntry(Strict):
     """[targets.NAME]: a stated target, its indicator, period and value."""
 
     indicator: Literal[TARGET_INDICATORS]
+    title: text(500, "display title (Chinese)") | None = None
+    title_en: text(500, "display title in English") | None = None
     description: text() | None = None
     out_of_scope_reason: text() | None = None
     period: Annotated[str, Field(max_length=40)] | Annotated[int, Field(ge=1990, le=2100)] | None = Field(
@@ -465,6 +468,8 @@ def _tool_model(kind) -> type[BaseModel]:
         "funding_shares": (sourced_table(funding) | None, None),
         "description": (text() | None, None),
         "source": (text() | None, None),
+        "title": (text(500, "display title (Chinese)") | None, None),
+        "title_en": (text(500, "display title in English") | None, None),
     }
     for f in kind.settings_fields():
         meta = f.metadata
