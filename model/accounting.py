@@ -11,11 +11,20 @@ breakdowns can be checked against it. ``check_accounts`` raises
 * each tool kind's own identities (``ToolEffect.account_problems``), e.g. vouchers
   issued = redeemed + expired + outstanding;
 * no household's savings are negative;
-* breakdown sums equal totals.
+* breakdown sums equal totals;
+* savings: the change in households' liquid savings = income − consumption −
+  transfers to other wealth − cash paid for durables + cash vouchers saved −
+  windfalls set aside for spending (``SavingsLedger``);
+* deferred spending scheduled = realised + beyond the last simulated day + lost
+  to the floor (a cell cannot spend less than nothing);
+* outlay of every voucher tool = face value × vouchers redeemed;
+* sales each tool supported, and the scenario's supported sales, are no more
+  than the sales of the sectors they belong to.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +63,39 @@ class VoucherCounts:
 
 
 @dataclass
+class SavingsLedger:
+    """Every flow into and out of households' liquid savings during a run (sample rows, yuan, unweighted).
+
+    Attributes:
+        start_yuan: savings of all rows at the start.
+        income_yuan: disposable income received.
+        consumption_yuan: normal consumption other than durables paid from it.
+        transfers_yuan: moved to (or, when negative, drawn from) other wealth: deposits, housing, pensions.
+        durable_cash_yuan: cash paid for cars (down payments) and appliances.
+        voucher_cash_yuan: cash a voucher saved (or, when negative, cost beyond its face value).
+        windfall_spent_yuan: cash set aside to be spent over the following weeks.
+    """
+
+    start_yuan: float
+    income_yuan: float = 0.0
+    consumption_yuan: float = 0.0
+    transfers_yuan: float = 0.0
+    durable_cash_yuan: float = 0.0
+    voucher_cash_yuan: float = 0.0
+    windfall_spent_yuan: float = 0.0
+
+    def expected_change(self) -> float:
+        """Savings at the end less at the start, from the flows."""
+        return (self.income_yuan - self.consumption_yuan - self.transfers_yuan - self.durable_cash_yuan
+                + self.voucher_cash_yuan - self.windfall_spent_yuan)
+
+    def size(self) -> float:
+        """Scale of the flows, for the identity's tolerance."""
+        return max(abs(self.start_yuan), abs(self.income_yuan), abs(self.consumption_yuan), abs(self.transfers_yuan),
+                   abs(self.durable_cash_yuan), abs(self.voucher_cash_yuan), abs(self.windfall_spent_yuan), 1.0)
+
+
+@dataclass
 class DailyBooks:
     """Everything a run records, by day.
 
@@ -70,10 +112,16 @@ class DailyBooks:
         night_merchants_open: merchants open late per night.
         cars_sold, appliances_sold: units per day (real, weighted).
         subsidised_units: units sold with a subsidy, by tool (days,).
-        supported_sales: by tool, all sales in transactions the tool paid for (days,), yuan: the numerator
-            of the gross leverage (拉动比) governments publish. Vouchers: the whole ticket; purchase
-            subsidies: the price of subsidised units; night allowances: night sales on nights it paid;
-            tourism vouchers: the spending of visits that used one.
+        supported_sales: by tool, 社零 sales the tool paid for (days, sectors), yuan: the numerator of the
+            gross leverage (拉动比) governments publish. Vouchers: the whole ticket of each transaction that
+            used one; purchase subsidies: the price (less any merchant discount) of each subsidised unit;
+            night allowances: the night sales of the merchants that received one, on the nights they did;
+            night consumer discounts: the transactions that used one; tourism vouchers: the catering and
+            goods spending of the visits that used one.
+        supported_any: the same for the whole scenario, each transaction once (days, sectors): a car
+            paid for by a subsidy and a car voucher counts once.
+        supported_non_retail: by tool, lodging and tickets of visits that used a tourism voucher (yuan);
+            never in 社零 figures.
     """
 
     days: int
@@ -91,8 +139,11 @@ class DailyBooks:
     appliances_sold: np.ndarray = field(init=False)
     subsidised_units: dict[str, np.ndarray] = field(default_factory=dict)
     supported_sales: dict[str, np.ndarray] = field(default_factory=dict)
+    supported_any: np.ndarray = field(init=False)
+    supported_non_retail: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.supported_any = np.zeros((self.days, len(SECTORS)))
         self.retail = np.zeros((self.days, self.n_cells, len(SECTORS), len(CHANNELS), len(SIZE_CLASSES)))
         self.non_retail = np.zeros((self.days, len(NON_RETAIL)))
         self.retail_running_total = np.zeros(self.days)
@@ -128,6 +179,19 @@ class DailyBooks:
         view[:, sectors, 1, 1] += online * (1 - above)
         self.retail_running_total[day] += amounts.sum()
 
+    def up_to(self, days: int) -> "DailyBooks":
+        """The same books for the first ``days`` days only (views, not copies)."""
+        out = copy.copy(self)
+        out.days = days
+        for name in ("retail", "non_retail", "retail_running_total", "night_merchants_open", "cars_sold",
+                     "appliances_sold", "supported_any"):
+            setattr(out, name, getattr(self, name)[:days])
+        for name in ("merchant_cofunding", "subsidised_units", "supported_sales"):
+            setattr(out, name, {k: v[:days] for k, v in getattr(self, name).items()})
+        out.vouchers = {k: VoucherCounts(*(getattr(c, f)[:days] for f in VoucherCounts.__dataclass_fields__))
+                        for k, c in self.vouchers.items()}
+        return out
+
     def voucher_counts(self, tool: str) -> VoucherCounts:
         if tool not in self.vouchers:
             self.vouchers[tool] = VoucherCounts.zeros(self.days)
@@ -139,8 +203,9 @@ class DailyBooks:
         return self.merchant_cofunding[tool]
 
     def supported(self, tool: str) -> np.ndarray:
+        """The tool's supported sales (days, sectors)."""
         if tool not in self.supported_sales:
-            self.supported_sales[tool] = np.zeros(self.days)
+            self.supported_sales[tool] = np.zeros((self.days, len(SECTORS)))
         return self.supported_sales[tool]
 
     def subsidised(self, tool: str) -> np.ndarray:
@@ -160,6 +225,7 @@ def check_accounts(model) -> None:
         model: a ``CityEconomy`` after its last step.
     """
     problems = []
+    books = getattr(model, "books_with_payback", model.books)  # every simulated day, once the run has finished
     for fund in model.funds.values():
         if fund.paid_yuan > fund.budget_yuan * (1 + RELATIVE_TOLERANCE) + 1e-6:
             problems.append(f"tool {fund.tool_name}: outlay {fund.paid_yuan:,.2f} exceeds budget {fund.budget_yuan:,.2f}")
@@ -176,7 +242,6 @@ def check_accounts(model) -> None:
     lowest = float(model.households.savings_yuan.min()) if model.households.n else 0.0
     if lowest < -1e-6:
         problems.append(f"a household's savings went negative ({lowest:,.2f} yuan)")
-    books = model.books
     total = books.retail.sum()
     running = books.retail_running_total.sum()
     if not _close(total, running, running):
@@ -190,5 +255,39 @@ def check_accounts(model) -> None:
     by_cell = float(books.household_benefit.sum())
     if by_row > by_cell * (1 + RELATIVE_TOLERANCE) + 1e-6:
         problems.append(f"benefit paid to households {by_row:,.2f} exceeds the benefit booked by cell {by_cell:,.2f}")
+    problems += _stock_flow_problems(model, books)
     if problems:
         raise AccountingError("; ".join(problems))
+
+
+def _stock_flow_problems(model, books: DailyBooks) -> list[str]:
+    """The stock-flow identities: savings, deferred spending, voucher outlay, supported sales."""
+    problems = []
+    ledger = model.savings_ledger
+    change = float(model.households.savings_yuan.sum()) - ledger.start_yuan
+    if abs(change - ledger.expected_change()) > RELATIVE_TOLERANCE * 10 * ledger.size() + 1e-6:
+        problems.append(f"savings changed by {change:,.2f} yuan but income − consumption − transfers − durable cash "
+                        f"+ voucher cash − windfalls set aside = {ledger.expected_change():,.2f}")
+    deferred = model.deferred
+    accounted = deferred.realised_yuan + deferred.unrealised_yuan + deferred.lost_to_floor_yuan
+    size = max(abs(deferred.scheduled_total_yuan), abs(deferred.realised_yuan), abs(deferred.lost_to_floor_yuan), 1.0)
+    if abs(deferred.scheduled_total_yuan - accounted) > 1e-7 * size + 1e-6:
+        problems.append(f"deferred spending scheduled {deferred.scheduled_total_yuan:,.2f} yuan != realised "
+                        f"{deferred.realised_yuan:,.2f} + beyond the last day {deferred.unrealised_yuan:,.2f} "
+                        f"+ lost to the floor {deferred.lost_to_floor_yuan:,.2f}")
+    for name, tool in model.active_tools.items():
+        face = getattr(tool, "face_value_yuan", None)
+        if face is None or name not in books.vouchers:
+            continue
+        paid = model.funds[name].paid_yuan
+        expected = face * float(books.vouchers[name].redeemed.sum())
+        if not _close(paid, expected, max(paid, expected)):
+            problems.append(f"tool {name}: outlay {paid:,.2f} differs from face value x vouchers redeemed {expected:,.2f}")
+    sector_sales = books.retail.sum(axis=(0, 1, 3, 4))
+    for label, supported in [(f"tool {n}", a.sum(axis=0)) for n, a in books.supported_sales.items()] + \
+            [("all tools", books.supported_any.sum(axis=0))]:
+        over = supported > sector_sales * (1 + RELATIVE_TOLERANCE) + 1e-6
+        for j in np.flatnonzero(over):
+            problems.append(f"{label}: supported {SECTORS[j]} sales {supported[j]:,.2f} exceed the sector's sales "
+                            f"{sector_sales[j]:,.2f}")
+    return problems

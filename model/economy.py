@@ -17,7 +17,9 @@ they are not Mesa agents), and applies the economic rules in a fixed daily order
    (``rules/durables.py``);
 7. visitors arrive and spend (``rules/visitors.py``);
 8. firms and institutions buy their share of 社零;
-9. savings grow on the first day of each month; tools close the day: vouchers
+9. on the first day of each month households receive income, pay for
+   consumption and move what they save beyond their liquid buffer to other
+   wealth (savings are stationary without policy); tools close the day: vouchers
    expire, dealers are rewarded when a car programme ends (``ToolEffect.end_of_day``).
 
 Policy tools are found by the registry in ``model/tools/``: each tool switched on
@@ -26,6 +28,14 @@ gets a budget pool (``GovernmentFund``) and a ``ToolEffect``; the rules of steps
 
 A run with tools switched off uses the same random streams (``rng.py``), so it
 is the policy run's counterfactual.
+
+**Horizon and payback.** A run simulates past the scenario's ``end_date`` until
+``payback_end_date``: the last tool's end plus the longest window over which
+its effects can still pay back (pull-forward, windfall and durable-shopping
+windows, at least a year for durables), on the same random streams. Days after
+the horizon change nothing before it. After the run ``books`` holds the
+horizon (what targets are judged on and what is reported by date);
+``books_with_payback`` holds every simulated day.
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ import datetime as dt
 import mesa
 import numpy as np
 
-from model.accounting import DailyBooks, check_accounts
+from model.accounting import DailyBooks, SavingsLedger, check_accounts
 from model.calendar import dates_between, seasonality
 from model.government import GovernmentFund
 from model.households import (HouseholdPopulation, appliances_replaced_per_year, expected_cars_bought_per_year,
@@ -51,6 +61,30 @@ from model.scenario import Scenario
 from model.sectors import FLOW_SECTORS, SECTOR_INDEX, SECTORS
 
 FLOW_IDX = [SECTOR_INDEX[s] for s in FLOW_SECTORS]
+
+#: Durable dips last a few shopping delays; a year at least, whatever the parameters.
+MIN_DURABLE_PAYBACK_DAYS = 365
+#: Shopping delays (means) after which the pool of households in the market has refilled.
+SHOPPING_DELAYS_TO_REFILL = 4
+
+
+def payback_end_date(scenario: Scenario) -> dt.date:
+    """Last day a run simulates: the horizon's end or, when later, the last tool's end plus the payback window.
+
+    The window is the longest a tool's effects can last after its last day: a
+    voucher still valid then, plus the pull-forward or windfall window of its
+    redemption; a durable pool refilling over several shopping delays, and at
+    least a year. It depends on the design's dates and the parameters only.
+    """
+    if not scenario.tools:
+        return scenario.end
+    p = scenario.behaviour
+    last_end = max(t.end for t in scenario.tools.values())
+    last_use = max(t.last_effect_date for t in scenario.tools.values())  # e.g. a voucher still valid after the end
+    durable_window = max(MIN_DURABLE_PAYBACK_DAYS, int(SHOPPING_DELAYS_TO_REFILL * max(p.durable_shopping_days.values())))
+    spending_window = max(int(p.pull_forward_days), int(p.windfall_spending_days))
+    return max(scenario.end, last_end + dt.timedelta(days=durable_window),
+               last_use + dt.timedelta(days=spending_window))
 
 
 def build_population(scenario: Scenario, scale: float, streams: RandomStreams) -> HouseholdPopulation:
@@ -69,7 +103,13 @@ class CityEconomy(mesa.Model):
         car_dealers: CarDealer agents.
         funds: budget pools by tool name (tools switched on only).
         tool_effects: what each tool switched on does, by tool name (``model/tools/``), in file order.
-        books: the run's daily records.
+        books: the run's daily records (after the run: the horizon's only).
+        books_with_payback: after the run, the records of every simulated day, to ``payback_end``.
+        dates: the horizon's dates (start_date to end_date).
+        simulated_dates: every simulated date, to ``payback_end``.
+        horizon_days: days in the horizon.
+        savings_at_horizon_end: households' liquid savings at the end of the horizon's last day.
+        savings_ledger: every flow into and out of liquid savings (for the stock-flow check).
         day: index of the next day to simulate.
     """
 
@@ -83,7 +123,10 @@ class CityEconomy(mesa.Model):
         self.streams = streams
         self.scale = scale
         self.dates = dates_between(scenario.start, scenario.end)
-        self.days = len(self.dates)
+        self.horizon_days = len(self.dates)
+        self.payback_end = payback_end_date(scenario)
+        self.simulated_dates = dates_between(scenario.start, self.payback_end)
+        self.days = len(self.simulated_dates)
         base = population if population is not None else build_population(scenario, scale, streams)
         self.households = base.copy_mutable()
         hh = self.households
@@ -107,19 +150,20 @@ class CityEconomy(mesa.Model):
                       for n, t in self.active_tools.items()}
         registry = tool_kinds.kinds()
         self.tool_effects = {n: registry[t.kind].effect(t, self) for n, t in self.active_tools.items()}
-        self.car_market = DurableMarket(self, "cars", scenario.tools)
-        self.appliance_market = DurableMarket(self, "appliances", scenario.tools)
+        self.car_market = DurableMarket(self, "cars", self.active_tools)
+        self.appliance_market = DurableMarket(self, "appliances", self.active_tools)
         self.night = NightEconomy(self)
         self.visitor_flow = VisitorFlow(self)
 
-        self.seasonality = seasonality(scenario.start, scenario.end)
-        self.demand_condition, self.durable_condition, self.visitor_condition = self._conditions()
+        self.seasonality = seasonality(scenario.start, self.payback_end)
+        (self.demand_condition, self.durable_condition, self.visitor_condition,
+         self.institution_condition) = self._conditions()
         # Base-year figures are annual averages, so income growth is counted from the middle of the base year.
         base_year_middle = dt.date(scenario.city.base_year, 7, 1)
-        years = np.array([(d - base_year_middle).days / 365.25 for d in self.dates])
+        years = np.array([(d - base_year_middle).days / 365.25 for d in self.simulated_dates])
         self.income_index = (1.0 + scenario.city.income_growth_per_year) ** years
         self.online_index = (1.0 + self.params.online_share_growth_per_year) ** np.maximum(
-            np.array([(d - scenario.start).days / 365.25 for d in self.dates]), 0.0)
+            np.array([(d - scenario.start).days / 365.25 for d in self.simulated_dates]), 0.0)
         household_and_visitor = self._expected_sector_sales_per_day()
         s = scenario.city.non_household_retail_share
         # Firms and institutions buy goods, meals and fuel in proportion to what households and visitors
@@ -128,14 +172,23 @@ class CityEconomy(mesa.Model):
         bought = household_and_visitor.copy()
         bought[[SECTOR_INDEX["cars"], SECTOR_INDEX["night_market"]]] = 0.0
         self.institutional_per_day = bought / max(bought.sum(), 1e-12) * household_and_visitor.sum() * s / (1.0 - s)
-        self.savings_inflow_month = np.maximum(
-            hh.income_month_yuan - hh.consumption_month_yuan * (1.0 - self.params.durable_share_of_consumption), 0.0)
+        # Liquid savings: income in, consumption out, cash for durables when bought. What a household saves
+        # beyond its liquid buffer goes to other wealth (deposits, housing, pensions), so in the no-policy run
+        # the buffer is stationary around where it started: each month the transfer is the income left after
+        # normal consumption and the durable cash it expects to pay, plus a share of any gap to its buffer;
+        # a household shopping for a car transfers nothing until it has bought.
+        p = self.params
+        cars_per_year = expected_cars_bought_per_year(hh.owns_car.astype(float), hh.income_month_yuan, p)
+        self.expected_durable_cash_month = (cars_per_year * p.car_down_payment_share * p.car_price_yuan
+                                            + appliances_replaced_per_year(p) * p.appliance_price_yuan) / 12.0
+        self.savings_buffer_yuan = hh.savings_yuan.copy()
+        self.savings_ledger = SavingsLedger(start_yuan=float(hh.savings_yuan.sum()))
         self.day = 0
 
     # ------------------------------------------------------------ set-up helpers
     def date(self, day: int) -> dt.date:
-        """Calendar date of a day index."""
-        return self.dates[day]
+        """Calendar date of a day index (days after the horizon included)."""
+        return self.simulated_dates[day]
 
     def _expected_sector_sales_per_day(self) -> np.ndarray:
         """Normal daily sales by sector (SECTORS order) from households and visitors, base year."""
@@ -154,11 +207,14 @@ class CityEconomy(mesa.Model):
                 out[SECTOR_INDEX[sector]] += v.visitors_per_year / 365.0 * v.spend_per_visit_yuan.get(sector, 0.0)
         return out
 
-    def _conditions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Daily multipliers from outside conditions: demand and durables (days x sectors), visitors (days)."""
+    def _conditions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Daily multipliers from outside conditions: household demand and durables (days x sectors), visitors
+        (days), and firms' and institutions' purchases (days x sectors): these follow the demand conditions
+        unless a condition says ``institutions = false``."""
         demand = np.ones((self.days, len(SECTORS)))
         durables = np.ones((self.days, len(SECTORS)))
         visitors = np.ones(self.days)
+        institutions = np.ones((self.days, len(SECTORS)))
         start = self.scenario.start
         for cond in self.scenario.conditions:
             cols = [SECTOR_INDEX[s] for s in cond.sectors if s in SECTOR_INDEX] or list(range(len(SECTORS)))
@@ -173,7 +229,9 @@ class CityEconomy(mesa.Model):
                     durables[a: b + 1, cols] *= period.multiplier
                 else:
                     demand[a: b + 1, cols] *= period.multiplier
-        return demand, durables, visitors
+                    if cond.institutions:
+                        institutions[a: b + 1, cols] *= period.multiplier
+        return demand, durables, visitors, institutions
 
     # ------------------------------------------------------------ the day
     def step(self) -> None:
@@ -189,11 +247,13 @@ class CityEconomy(mesa.Model):
         self._flow_spending(day, flow_multipliers)                   # 2-4. spending, night economy, booking
         self._tools_do("after_flow_spending", day, flow_multipliers)  # 5. e.g. voucher holders transact
         self._durable_purchases(day)                                 # 6. cars and appliances
-        self.visitor_flow.step(day, self.dates[day].month, self.visitor_condition[day], shock[-1])  # 7.
+        self.visitor_flow.step(day, self.simulated_dates[day].month, self.visitor_condition[day], shock[-1])  # 7.
         self._institutional_purchases(day, shock)                    # 8.
         self._monthly_savings(day)                                   # 9. savings, then tools close the day
         self._tools_do("end_of_day", day)
         self.day += 1
+        if self.day == self.horizon_days:
+            self.savings_at_horizon_end = self.households.savings_yuan.copy()
         if self.day >= self.days:
             self.running = False
 
@@ -211,8 +271,7 @@ class CityEconomy(mesa.Model):
     def _flow_spending(self, day: int, flow_multipliers: np.ndarray) -> None:
         """Households' flow spending plus what earlier windfalls and pull-forwards scheduled, the night
         economy's share of it, booked by cell, sector, channel and size class."""
-        flows = self.flow.draw(flow_multipliers, self.streams.get("spending", day))
-        flows = np.maximum(flows + self.deferred.today(day), 0.0)
+        flows = self.deferred.settle(day, self.flow.draw(flow_multipliers, self.streams.get("spending", day)))
         self.night.step(day, flows)
         online = np.minimum(self.flow.online_share * self.online_index[day], 0.95)
         above = self.above_quota_share.copy()
@@ -227,9 +286,9 @@ class CityEconomy(mesa.Model):
                         self.streams.get(market.kind, day))
 
     def _institutional_purchases(self, day: int, shock: np.ndarray) -> None:
-        """Firms and institutions buy their share of 社零."""
-        institutional = (self.institutional_per_day * self.seasonality[day] * self.income_index[day]
-                         * shock[: len(SECTORS)])
+        """Firms and institutions buy their share of 社零, under the demand conditions that apply to them."""
+        institutional = (self.institutional_per_day * self.seasonality[day] * self.institution_condition[day]
+                         * self.income_index[day] * shock[: len(SECTORS)])
         cell = np.array([self.institution_cell])
         for sector, amount in enumerate(institutional):
             if amount > 0:
@@ -237,12 +296,27 @@ class CityEconomy(mesa.Model):
                                       np.array([amount]))
 
     def _monthly_savings(self, day: int) -> None:
-        """On the first day of each month (after the first day), households save what they did not spend."""
-        if self.dates[day].day == 1 and day > 0:
-            self.households.savings_yuan += self.savings_inflow_month * self.income_index[day]
+        """On the first day of each month (after the first day): a month's income in, normal consumption out,
+        and the transfer to other wealth (see ``__init__``)."""
+        if self.simulated_dates[day].day != 1 or day == 0:
+            return
+        hh = self.households
+        p = self.params
+        income = hh.income_month_yuan * self.income_index[day]
+        consumption = hh.consumption_month_yuan * self.income_index[day] * (1.0 - p.durable_share_of_consumption)
+        transfer = (income - consumption - self.expected_durable_cash_month
+                    + p.savings_buffer_adjustment_per_month * (hh.savings_yuan - self.savings_buffer_yuan))
+        # A household shopping for a car keeps what it saves liquid, for the down payment: without this a
+        # shopper whose buffer is below the down payment could never buy without a subsidy.
+        transfer = np.where(self.car_market.in_market[:, 0], 0.0, transfer) if hh.n else transfer
+        hh.savings_yuan += income - consumption - transfer
+        ledger = self.savings_ledger
+        ledger.income_yuan += float(income.sum())
+        ledger.consumption_yuan += float(consumption.sum())
+        ledger.transfers_yuan += float(transfer.sum())
 
     def run(self, progress=None) -> "CityEconomy":
-        """Step through the horizon, then check the accounts.
+        """Step through the horizon and the payback window, check the accounts, then keep the horizon's books.
 
         Args:
             progress: optional callable called with 1 after each day (a progress bar's update).
@@ -255,4 +329,6 @@ class CityEconomy(mesa.Model):
             if progress is not None:
                 progress(1)
         check_accounts(self)
+        self.books_with_payback = self.books
+        self.books = self.books.up_to(self.horizon_days)
         return self

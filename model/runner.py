@@ -14,10 +14,11 @@ import pandas as pd
 
 from model.distribution import distribution_table
 from model.outputs import RunResult, build_manifest
+from model.economy import payback_end_date
 from model.rng import RandomStreams
 from model.scenario import Scenario
 from model.simulation import runs_per_replication, simulate_replication
-from model.summary import combine_replications, daily_frames, replication_summary
+from model.summary import FIGURE_DEFINITIONS, combine_replications, daily_frames, replication_summary
 
 __all__ = ["RunResult", "run_scenario"]
 
@@ -40,7 +41,8 @@ def run_scenario(scenario: Scenario, *, scale: float = 0.05, seed: int = 0, repl
     if replications < 1:
         raise ValueError(f"replications must be at least 1, got {replications}")
     streams = [RandomStreams.from_seed(seed, r) for r in range(replications)]
-    total_days = scenario.days * runs_per_replication(scenario, tool_breakdown) * replications
+    simulated_days = (payback_end_date(scenario) - scenario.start).days + 1
+    total_days = simulated_days * runs_per_replication(scenario, tool_breakdown) * replications
     bar = None
     update = None
     if progress:
@@ -49,12 +51,13 @@ def run_scenario(scenario: Scenario, *, scale: float = 0.05, seed: int = 0, repl
         bar = tqdm(total=total_days, unit="day", desc=f"{scenario.name} x{replications}", file=sys.stderr,
                    mininterval=0.5)
         update = bar.update
-    summaries, frames, pairs = [], [], []
+    summaries, frames, pairs, seconds = [], [], [], []
     households = None
     try:
         for r, st in enumerate(streams):
             pair = simulate_replication(scenario, scale, st, tool_breakdown=tool_breakdown, progress=update)
             households = pair.policy.households.n
+            seconds.append(pair.seconds)
             summaries.append(replication_summary(pair))
             frames.append({**daily_frames(pair, r), "household_distribution": distribution_table(pair.policy, r)})
             if keep_models:
@@ -65,8 +68,11 @@ def run_scenario(scenario: Scenario, *, scale: float = 0.05, seed: int = 0, repl
     combined = {name: pd.concat([f[name] for f in frames], ignore_index=True) for name in frames[0]}
     manifest = build_manifest(scenario, scale, seed, replications, streams, tool_breakdown)
     manifest["households_simulated"] = households
+    # Run time is here, not in summary.json, so the summary is a function of scenario, seed, scale and replications.
+    manifest["seconds_per_replication"] = seconds
     summary = {"scenario": scenario.name, "title": scenario.title, "city": scenario.city.name,
                "start_date": scenario.start.isoformat(), "end_date": scenario.end.isoformat(),
+               "payback_end_date": payback_end_date(scenario).isoformat(), "figures": FIGURE_DEFINITIONS,
                "scale": scale, "seed": seed, "replications": replications, "currency": "yuan",
                **combine_replications(summaries)}
     return RunResult(scenario, summary, summaries, combined, manifest, pairs)

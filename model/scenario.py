@@ -61,12 +61,15 @@ class Condition:
         applies_to: 'demand' (household flow spending), 'durables' (replacement hazards) or 'visitors'.
         sectors: sectors the demand multiplier applies to (all when empty).
         periods: the dated multipliers; days outside every period have multiplier 1.
+        institutions: a demand condition also moves firms' and institutions' purchases (their canteens,
+            offices and shops face the same closures); false when a source says they were spared.
     """
 
     name: str
     applies_to: str
     sectors: tuple[str, ...]
     periods: tuple[ConditionPeriod, ...]
+    institutions: bool = True
 
 
 @dataclass(frozen=True)
@@ -314,7 +317,8 @@ def _read_conditions(r: _Reader, raw: dict, start: dt.date, end: dt.date) -> tup
             if pe < ps:
                 raise r.fail(f"{ppath}.end", f"{pe} is before start {ps}")
             periods.append(ConditionPeriod(ps, pe, r.number(p, "multiplier", ppath, minimum=0, maximum=10)))
-        out.append(Condition(name, applies, sectors, tuple(periods)))
+        institutions = r.boolean(c, "institutions", path, True)
+        out.append(Condition(name, applies, sectors, tuple(periods), institutions))
     return tuple(out)
 
 

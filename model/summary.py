@@ -25,6 +25,27 @@ GOODS_SECTORS = [SECTOR_INDEX[s] for s in SECTORS if s not in ("catering",)]
 NON_DURABLE_FLOW = [SECTOR_INDEX[s] for s in ("daily_goods", "catering", "fuel", "night_market")]
 
 
+#: What each uplift and leverage figure of ``summary.json`` counts (repeated in README and scenarios/FORMAT.md).
+FIGURE_DEFINITIONS = {
+    "retail_sales_uplift": "extra 社零 within the horizon (start_date to end_date): policy run minus no-policy run",
+    "retail_sales_uplift_with_payback": "extra 社零 from start_date to payback_end_date: the horizon plus the months "
+                                        "after the last tool in which pulled-forward purchases are missing and "
+                                        "windfalls are still spent",
+    "net_leverage": "retail_sales_uplift / government_outlay (horizon)",
+    "net_leverage_with_payback": "retail_sales_uplift_with_payback / government_outlay (after payback)",
+    "gross_leverage": "supported sales / government_outlay (拉动比): 社零 in transactions the tools paid for, each "
+                      "transaction once however many tools paid for it (horizon)",
+    "tools.*.supported_sales": "社零 the tool paid for: voucher: whole ticket of each transaction that used one; "
+                               "car_subsidy, appliance_trade_in: price less merchant discount of each subsidised unit; "
+                               "night_market: night sales of the merchants that received its allowance on the nights "
+                               "they received it, and transactions that used its consumer discount; "
+                               "tourism_voucher: catering and goods spending of visits that used one",
+    "tools.*.supported_non_retail_sales": "tourism_voucher: lodging and tickets of visits that used one (not 社零)",
+    "tools.*.gross_leverage": "tools.*.supported_sales / tools.*.outlay",
+    "government_outlay": "all the tools paid, including vouchers valid at end_date and redeemed after it",
+}
+
+
 def _retail_in(model: CityEconomy, start: dt.date | None = None, end: dt.date | None = None) -> np.ndarray:
     """Daily 社零 (days,) between two dates (whole horizon by default)."""
     daily = model.books.retail.sum(axis=(1, 2, 3, 4))
@@ -94,8 +115,10 @@ def replication_summary(pair: PairResult) -> dict[str, Any]:
     retail_policy = float(pol.books.retail.sum())
     retail_base = float(base.books.retail.sum())
     uplift = retail_policy - retail_base
+    retail_base_with_payback = float(base.books_with_payback.retail.sum())
+    uplift_with_payback = float(pol.books_with_payback.retail.sum()) - retail_base_with_payback
     outlay = float(sum(f.paid_yuan for f in pol.funds.values()))
-    supported = float(sum(a.sum() for a in pol.books.supported_sales.values()))
+    supported = float(pol.books.supported_any.sum())  # each transaction once, however many tools paid for it
     cofunding = float(sum(a.sum() for a in pol.books.merchant_cofunding.values()))
     by_level: dict[str, float] = {}
     for fund in pol.funds.values():
@@ -115,6 +138,8 @@ def replication_summary(pair: PairResult) -> dict[str, Any]:
             "budget_exhausted_date": _budget_exhausted(pol, name),
             "supported_sales": float(pol.books.supported_sales.get(name, np.zeros(1)).sum()),
         }
+        if name in pol.books.supported_non_retail:
+            entry["supported_non_retail_sales"] = pol.books.supported_non_retail[name]
         entry["gross_leverage"] = entry["supported_sales"] / fund.paid_yuan if fund.paid_yuan > 0 else None
         alone = pair.tool_alone.get(name, pol if len(scenario.tools) == 1 else None)
         if alone is not None:
@@ -123,6 +148,9 @@ def replication_summary(pair: PairResult) -> dict[str, Any]:
             alone_outlay = alone.funds[name].paid_yuan
             entry["uplift"] = tool_uplift
             entry["net_leverage"] = tool_uplift / alone_outlay if alone_outlay > 0 else None
+            tool_uplift_with_payback = float(alone.books_with_payback.retail.sum()) - retail_base_with_payback
+            entry["uplift_with_payback"] = tool_uplift_with_payback
+            entry["net_leverage_with_payback"] = tool_uplift_with_payback / alone_outlay if alone_outlay > 0 else None
             entry["outlay_when_alone"] = alone_outlay
         if name in pol.books.vouchers:
             c = pol.books.vouchers[name]
@@ -166,11 +194,13 @@ def replication_summary(pair: PairResult) -> dict[str, Any]:
         "retail_sales_policy": retail_policy,
         "retail_sales_uplift": uplift,
         "retail_sales_uplift_share": uplift / retail_base if retail_base else None,
+        "retail_sales_uplift_with_payback": uplift_with_payback,
         "government_outlay": outlay,
         "government_outlay_by_level": by_level,
         "merchant_cofunding": cofunding,
         "gross_leverage": supported / outlay if outlay > 0 else None,
         "net_leverage": uplift / outlay if outlay > 0 else None,
+        "net_leverage_with_payback": uplift_with_payback / outlay if outlay > 0 else None,
         "uplift_by_sector": {s: float(pol.books.retail[:, :, i].sum() - base.books.retail[:, :, i].sum())
                              for i, s in enumerate(SECTORS)},
         "non_retail_uplift": non_retail_uplift,
@@ -183,7 +213,6 @@ def replication_summary(pair: PairResult) -> dict[str, Any]:
                                            "baseline": float(base.books.night_merchants_open.mean())},
         "cars_sold": {"policy": float(pol.books.cars_sold.sum()), "baseline": float(base.books.cars_sold.sum())},
         "targets": targets,
-        "seconds": pair.seconds,
     }
 
 
@@ -265,12 +294,16 @@ def daily_frames(pair: PairResult, replication: int) -> dict[str, pd.DataFrame]:
     retail["dimension"] = retail["dimension"].astype("category")
 
     rows = []
+    # Outlay by date runs to the last payment: a voucher still valid at the horizon's end may be redeemed after it.
+    paying = [np.flatnonzero(f.daily_outlay)[-1] + 1 for f in pol.funds.values() if f.daily_outlay.any()]
+    outlay_days = max([days] + paying)
+    outlay_dates = pd.to_datetime(pd.Series(pol.simulated_dates[:outlay_days]))
     for name, fund in pol.funds.items():
         total = fund.paid_yuan
         for level, paid in fund.paid_by_level.items():
             share = paid / total if total > 0 else 0.0
-            rows.append(pd.DataFrame({"date": dates.values, "replication": replication, "tool": name,
-                                      "level": level, "outlay_yuan": fund.daily_outlay * share}))
+            rows.append(pd.DataFrame({"date": outlay_dates.values, "replication": replication, "tool": name,
+                                      "level": level, "outlay_yuan": fund.daily_outlay[:outlay_days] * share}))
     outlay = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         columns=["date", "replication", "tool", "level", "outlay_yuan"])
 

@@ -71,22 +71,12 @@ def tool_settings(draw):
 def test_accounting_holds_for_random_scenarios(tools, seed, households):
     raw = small_city(households=households, start="2023-02-15", end="2023-05-15", tools=tools)
     pair = simulate_replication(build(raw), 0.5, RandomStreams.from_seed(seed), tool_breakdown=False)
-    # The run checked its own books (it raises AccountingError otherwise); check the identities here too.
-    for model in (pair.policy, pair.baseline):
-        for fund in model.funds.values():
-            assert fund.paid_yuan <= fund.budget_yuan * (1 + 1e-9) + 1e-6
-            for level, paid in fund.paid_by_level.items():
-                assert paid <= fund.budget_by_level[level] * (1 + 1e-9) + 1e-6
-            assert sum(fund.paid_by_payee.values()) == pytest.approx(fund.paid_yuan, rel=1e-9, abs=1e-6)
-        for effect in model.tool_effects.values():
-            if hasattr(effect, "status_counts"):  # vouchers followed one by one
-                issued, redeemed, expired, outstanding = effect.status_counts()
-                assert issued == redeemed + expired + outstanding
-        assert model.households.savings_yuan.min() >= -1e-6
+    # The run checked its own books (check_accounts raises AccountingError, failing this test, when an identity
+    # breaks: each identity has its tamper test below and in test_stock_flow.py). Here: what the reports add up,
+    # computed by code other than the books' own totals.
     summary = replication_summary(pair)
-    assert summary["government_outlay"] == pytest.approx(
-        sum(summary["government_outlay_by_level"].values()), rel=1e-9, abs=1e-6)
-    assert summary["retail_sales_uplift"] == pytest.approx(sum(summary["uplift_by_sector"].values()), rel=1e-9, abs=1e-3)
+    for model in (pair.policy, pair.baseline):
+        assert model.households.savings_yuan.min() >= -1e-6
     frames = daily_frames(pair, 0)
     retail = frames["daily_retail"]
     total = retail[retail.dimension == "total"]["retail_sales_policy"].sum()

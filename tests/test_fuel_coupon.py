@@ -55,7 +55,10 @@ def test_coupons_are_handed_out_evenly_paid_when_used_and_bring_visits_that_buy_
     assert summary["retail_sales_uplift"] == pytest.approx(extra_visits * (150 + 100 + FUEL_PER_VISIT), rel=1e-9)
     entry = summary["tools"]["fuel"]
     assert entry["kind"] == "fuel_coupon"
-    assert entry["supported_sales"] == pytest.approx(used * (SPEND_PER_VISIT + FUEL_PER_VISIT), rel=1e-9)
+    # Supported 社零: the catering and goods of visits that used a coupon and the fuel it bought; their lodging
+    # and tickets apart (never in 社零 figures).
+    assert entry["supported_sales"] == pytest.approx(used * (150 + 100 + FUEL_PER_VISIT), rel=1e-9)
+    assert entry["supported_non_retail_sales"] == pytest.approx(used * (SPEND_PER_VISIT - 150 - 100), rel=1e-9)
     assert entry["vouchers"]["redemption_rate"] == pytest.approx(params.tourism_voucher_redemption_rate)
 
 

@@ -91,7 +91,9 @@ def print_summary(summary: dict, out_dir: Path, scenario=None) -> None:
     print(f"  extra 社零          (retail_sales_uplift):   {_wan(summary['retail_sales_uplift'])}")
     print(f"  government outlay   (government_outlay):     {_wan(summary['government_outlay'])}")
     print(f"  gross leverage 拉动比 (voucher/subsidy transactions ÷ outlay): {_ratio(summary['gross_leverage'])}")
-    print(f"  net leverage (extra 社零 caused ÷ outlay):                    {_ratio(summary['net_leverage'])}")
+    print(f"  net leverage (extra 社零 caused within the horizon ÷ outlay): {_ratio(summary['net_leverage'])}")
+    print(f"  net leverage with payback (to {summary['payback_end_date']}):    "
+          f"{_ratio(summary['net_leverage_with_payback'])}")
     for name, tool in summary["tools"].items():
         line = f"    {name} [{tool['kind']}]: outlay {_wan(tool['outlay'])}"
         if "uplift" in tool:

@@ -128,7 +128,7 @@ class BehaviourParameters:
         online_share, online_share_growth_per_year: purchase channel.
         digital_access, elderly_head_share: who can use app vouchers.
         income_gini, consumption_income_elasticity, savings_months_median, savings_months_sigma,
-            durable_share_of_consumption: household finances.
+            durable_share_of_consumption, savings_buffer_adjustment_per_month: household finances.
         merchant_gross_margin, voucher_admin_cost_yuan, voucher_expected_leverage: merchant opt-in.
         night_late_cost_yuan, night_late_cost_sigma, night_variety_elasticity,
             night_new_spending_share, night_discount_price_elasticity,
@@ -173,6 +173,7 @@ class BehaviourParameters:
     savings_months_median: float
     savings_months_sigma: float
     durable_share_of_consumption: float
+    savings_buffer_adjustment_per_month: float
     merchant_gross_margin: dict[str, float]
     voucher_admin_cost_yuan: float
     voucher_expected_leverage: float

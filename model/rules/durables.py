@@ -26,9 +26,14 @@ Households are millions and decisions rare, so stage 1 draws candidates by
 thinning a Poisson process at an upper-bound hazard and accepts each with
 probability (its hazard / the bound); stage 2 gives each household entering the
 market an exponential "patience" E and buys when its accumulated purchase
-hazard passes E. The bound depends only on the scenario, never on which tools
-are switched on, so the policy run and the counterfactual draw the same
-candidates and patience: their difference is the subsidy's effect.
+hazard passes E. Entries come in two layers. The first draws decisions at the
+hazard without any subsidy, at a bound that depends only on the city and the
+behaviour parameters, from the stream every run shares: the no-policy run is
+the same run whatever the design, and the policy run sees the same candidates
+and patience. The second layer, on its own stream and only while a subsidy is
+on offer, adds the entries the subsidy induces: hazard x (multiplier - 1),
+thinned at the bound x (largest multiplier of the tools switched on - 1). The
+two superposed give exactly hazard x multiplier.
 
 Parameters (``model/parameters/behaviour.toml`` gives each one's value, unit, valid range and reference or
 assumption):
@@ -67,7 +72,7 @@ def subsidy_hazard_multiplier(subsidy_share_of_price: np.ndarray | float, elasti
 
 
 def _max_discount_share(kind: str, tools: dict, params) -> float:
-    """Largest share of the price any combination of the scenario's tools could take off."""
+    """Largest share of the price any combination of the given tools could take off."""
     share = 0.0
     for t in tools.values():
         share += t.max_discount_share(kind, params)
@@ -87,10 +92,11 @@ class DurableMarket:
         pool_patience: each one's exponential patience.
         pool_progress: accumulated purchase hazard so far.
         pool_eligibility_draw: uniform draw deciding eligibility for share-limited subsidies.
-        entry_bound_multiplier: the largest entry multiplier any of the scenario's tools could give.
+        induced_bound_multiplier: the largest entry multiplier the tools switched on could give, less 1 (the
+            bound of the induced-entry layer relative to the no-subsidy bound).
     """
 
-    def __init__(self, model, kind: str, all_tools: dict):
+    def __init__(self, model, kind: str, active_tools: dict):
         self.model = model
         self.kind = kind
         p = model.params
@@ -101,8 +107,9 @@ class DurableMarket:
         self.shopping_days = float(p.durable_shopping_days[kind])
         self.timing_elasticity = p.durable_timing_elasticity[kind]
         self.entry_elasticity = p.durable_entry_elasticity[kind]
-        self.entry_bound_multiplier = float(subsidy_hazard_multiplier(_max_discount_share(kind, all_tools, p),
-                                                                      self.entry_elasticity))
+        # Only the tools of this run set the induced layer's bound: the no-subsidy layer must not depend on them.
+        self.induced_bound_multiplier = float(subsidy_hazard_multiplier(_max_discount_share(kind, active_tools, p),
+                                                                        self.entry_elasticity)) - 1.0
         if kind == "cars":
             self.purchase_day = hh.car_purchase_day.reshape(-1, 1)  # views: updates land in the households
             self.owns = hh.owns_car.reshape(-1, 1)
@@ -190,8 +197,17 @@ class DurableMarket:
         self._purchase(day, multiplier)
 
     def _decide(self, day: int, multiplier: float, rng: np.random.Generator) -> None:
+        """Entries into the market today: no-subsidy decisions, then those a subsidy on offer induces."""
+        bound_day = self.bound_per_year * max(multiplier, 0.0) / DAYS_PER_YEAR
+        self._enter_layer(day, multiplier, bound_day, rng, induced=False)
+        if self.induced_bound_multiplier > 0 and any(e.subsidises(self.kind, day) for e in self.model.tool_effects.values()):
+            self._enter_layer(day, multiplier, bound_day * self.induced_bound_multiplier,
+                              self.model.streams.get(f"{self.kind}-induced-entry", day), induced=True)
+
+    def _enter_layer(self, day: int, multiplier: float, bound_day: float, rng: np.random.Generator,
+                     induced: bool) -> None:
+        """Thin a Poisson stream of candidates at ``bound_day``: the no-subsidy hazard, or the induced extra."""
         hh = self.model.households
-        bound_day = self.bound_per_year * max(multiplier, 0.0) * self.entry_bound_multiplier / DAYS_PER_YEAR
         k = rng.poisson(hh.n * self.items * bound_day)
         flat = rng.integers(0, hh.n * self.items, size=k)
         accept = rng.random(k)
@@ -200,14 +216,16 @@ class DurableMarket:
             return
         rows, items = np.divmod(flat, self.items)
         # Each candidate's patience and draws are made before acceptance, so a candidate gets the
-        # same ones whether or not a subsidy made it enter.
+        # same ones whether or not it enters.
         patience = rng.exponential(size=k)
         draw = rng.random(k)
         hazard = self._decision_hazard_per_year(rows, items, day) * multiplier / DAYS_PER_YEAR
-        offers = self._offers(day, rows, items, eligibility)
-        if offers:
+        if induced:
+            offers = self._offers(day, rows, items, eligibility)
+            if not offers:
+                return
             discount = sum(g + m for _, g, m in offers) / self.price
-            hazard = hazard * subsidy_hazard_multiplier(discount, self.entry_elasticity)
+            hazard = hazard * (subsidy_hazard_multiplier(discount, self.entry_elasticity) - 1.0)
         enter = accept * bound_day < hazard
         self._enter(rows[enter], items[enter], patience[enter], eligibility[enter], draw[enter])
 
@@ -257,20 +275,29 @@ class DurableMarket:
             paid_mask[effect.name] = got
             model.books.cofunding(effect.name)[day] += float(merchant_part.sum()) * w
             model.books.subsidised(effect.name)[day] += float(got.sum()) * w
-            model.books.supported(effect.name)[day] += float(np.where(got, self.price - merchant_part, 0.0).sum()) * w
+            model.books.supported(effect.name)[day, SECTOR_INDEX[self.kind]] += float(
+                np.where(got, self.price - merchant_part, 0.0).sum()) * w
             np.add.at(model.books.household_benefit, hh.cell[buyers], paid + merchant_part * w)
             np.add.at(model.books.household_benefit_by_row, buyers, paid / w + merchant_part)
+        # A unit paid for by several tools is one transaction in the scenario's supported sales.
+        subsidised = np.zeros(idx.size, dtype=bool)
+        for mask in paid_mask.values():
+            subsidised |= mask
+        model.books.supported_any[day, SECTOR_INDEX[self.kind]] += float(
+            np.where(subsidised, self.price - discount, 0.0).sum()) * w
         if self.kind == "cars":
-            hh.savings_yuan[buyers] -= np.maximum(p.car_down_payment_share * self.price - received, 0.0)
+            cash = np.maximum(p.car_down_payment_share * self.price - received, 0.0)
             online = np.zeros(idx.size, dtype=bool)
             above = 1.0
             model.books.cars_sold[day] += idx.size * w
         else:
-            hh.savings_yuan[buyers] -= np.maximum(self.price - received - discount, 0.0)
+            cash = np.maximum(self.price - received - discount, 0.0)
             online_p = np.minimum(p.online_share["appliances"] * hh.online_affinity[buyers], 0.95)
             online = self.pool_draw[idx] < online_p
             above = model.above_quota_share[SECTOR_INDEX["appliances"]]
             model.books.appliances_sold[day] += idx.size * w
+        hh.savings_yuan[buyers] -= cash
+        model.savings_ledger.durable_cash_yuan += float(cash.sum())
         model.books.book_sales(day, hh.cell[buyers], SECTOR_INDEX[self.kind], online, above, (self.price - discount) * w)
         self.purchase_day[buyers, bought] = day
         if self.owns is not None:
@@ -279,7 +306,7 @@ class DurableMarket:
         if self.kind == "cars":
             self._record_dealers(idx, paid_mask, w)
         for effect in model.tool_effects.values():
-            effect.on_durable_purchase(self.kind, day, buyers, self.price)
+            effect.on_durable_purchase(self.kind, day, buyers, self.price, subsidised)
         keep = np.ones(rows.size, dtype=bool)
         keep[idx] = False
         self.in_market[buyers, bought] = False
@@ -307,6 +334,7 @@ class DurableMarket:
         # The spent part is set aside from savings now and spent over the window.
         spent = np.minimum(mpc * received, np.maximum(hh.savings_yuan[buyers], 0.0))
         hh.savings_yuan[buyers] -= spent
+        model.savings_ledger.windfall_spent_yuan += float(spent.sum())
         cells = hh.cell[buyers]
         split = model.flow.cell_sector_split[cells] * (spent * hh.weight)[:, None]
         model.deferred.schedule(day + 1, model.params.windfall_spending_days, cells, split)

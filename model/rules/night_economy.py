@@ -156,9 +156,16 @@ class NightEconomy:
         flows[:, NIGHT_COL] = night
         total_night = float(night.sum())
 
-        # Each tool pays its allowances to merchants open tonight and its consumer discounts.
+        # Each tool pays its allowances to merchants open tonight and its consumer discounts, and says what share
+        # of tonight's night sales it paid for. A discount transaction is as likely at one open merchant as at
+        # another, so the scenario's supported share is the union of the tools' shares as independent events.
+        revenue_share = np.where(open_, self.share, 0.0) / max(open_share, 1e-12)
+        unsupported = 1.0
         for effect, offer in acting:
-            effect.settle_night(day, offer, open_, night, total_night, qualifying_share.get(effect.name))
+            supported = effect.settle_night(day, offer, open_, night, total_night, qualifying_share.get(effect.name),
+                                            revenue_share)
+            unsupported *= 1.0 - supported
+        model.books.supported_any[day, SECTOR_INDEX["night_market"]] += total_night * (1.0 - unsupported)
 
         realised = total_night / max(open_share, 1e-9)
         w = p.night_expectation_weight

@@ -7,9 +7,12 @@ Around that average each household's day is random: it shops on a day with
 probability p and spends a lognormal basket of mean ``ticket`` (``trip_profile``).
 
 Summing millions of independent household-days needs no loop over households:
-by the central limit theorem the sum over a reporting cell is normal with mean
-Σ b and variance Σ b·ticket·(e^{σ²} - p). The rule draws that sum per cell, so a
-city of any size costs the same per day. Households whose own transactions
+the sum over a reporting cell has mean Σ b and variance Σ b·ticket·(e^{σ²} - p).
+The rule draws that sum per cell from a gamma distribution with exactly this
+mean and variance, so a city of any size costs the same per day. A gamma sum is
+never negative and needs no floor, which matters in cells with few sampled
+rows: there the spread exceeds the mean, and a normal draw floored at zero
+would add spending that no household made (+25% on appliances at scale 0.005). Households whose own transactions
 matter (voucher holders) are simulated transaction by transaction in
 ``model/tools/voucher.py`` with the same ``trip_profile``.
 
@@ -88,6 +91,13 @@ class FlowSpending:
             variance[:, j] = np.bincount(cells, weights=b * ticket * (spread - p) * w * w, minlength=n_cells)
             online_weighted[:, j] = np.bincount(cells, weights=b * households.online_affinity * w, minlength=n_cells)
         self.noise_sd_yuan = np.sqrt(np.maximum(variance, 0.0))
+        # Gamma(k, θ) has mean kθ and variance kθ²: k = mean²/var, θ = var/mean. Empty cells draw 0
+        # (a shape of 0 gives exactly 0); a cell without spread draws its mean (huge shape, tiny scale).
+        mean = self.base_yuan
+        var = np.maximum(variance, 1e-12 * mean * mean)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self._gamma_shape = np.where(mean > 0, mean * mean / var, 0.0)
+            self._gamma_scale = np.where(mean > 0, var / mean, 1.0)
         base_share = np.array([params.online_share.get(s, 0.0) for s in FLOW_SECTORS])
         with np.errstate(invalid="ignore", divide="ignore"):
             affinity = np.where(self.base_yuan > 0, online_weighted / self.base_yuan, 1.0)
@@ -101,10 +111,10 @@ class FlowSpending:
         """Today's spending (cells x flow sectors, yuan), given today's multipliers per flow sector.
 
         ``multipliers`` already includes the calendar, conditions, income growth
-        and the city-wide shock. A cell's sum is never negative.
+        and the city-wide shock. A cell's sum is gamma with the cell's exact mean and
+        variance, so it is never negative and its mean is unbiased at any scale.
         """
-        z = rng.standard_normal(self.base_yuan.shape)
-        return np.maximum((self.base_yuan + self.noise_sd_yuan * z) * multipliers[None, :], 0.0)
+        return rng.gamma(self._gamma_shape, self._gamma_scale) * multipliers[None, :]
 
 
 class DeferredSpending:
@@ -115,6 +125,10 @@ class DeferredSpending:
 
     Attributes:
         scheduled_total_yuan: everything scheduled so far (positive and negative).
+        unrealised_yuan: the part scheduled for days after the last simulated day.
+        realised_yuan: the part that changed booked spending (``settle``).
+        lost_to_floor_yuan: the part a cell could not realise because its spending cannot go below zero
+            (a pull-forward's missing purchases in a cell that spent nothing that day); negative.
     """
 
     def __init__(self, days: int, n_cells: int):
@@ -122,7 +136,9 @@ class DeferredSpending:
         self._rate = np.zeros((n_cells, len(FLOW_SECTORS)))
         self._days = days
         self.scheduled_total_yuan = 0.0
-        self.unrealised_yuan = 0.0  # scheduled for days beyond the horizon
+        self.unrealised_yuan = 0.0
+        self.realised_yuan = 0.0
+        self.lost_to_floor_yuan = 0.0
 
     def schedule(self, start_day: int, window_days: int, cells: np.ndarray, amounts_yuan: np.ndarray) -> None:
         """Spread ``amounts_yuan`` (entries x flow sectors) over ``window_days`` days from ``start_day``."""
@@ -143,3 +159,14 @@ class DeferredSpending:
         """Deferred spending falling on ``day`` (cells x flow sectors); call once per day in order."""
         self._rate += self._diff[day]
         return self._rate
+
+    def settle(self, day: int, drawn: np.ndarray) -> np.ndarray:
+        """Today's flow spending (cells x flow sectors): ``drawn`` plus what falls due today, never below zero.
+
+        Records what the deferred part changed (realised) and what the floor refused (lost).
+        """
+        combined = drawn + self.today(day)
+        flows = np.maximum(combined, 0.0)
+        self.realised_yuan += float((flows - drawn).sum())
+        self.lost_to_floor_yuan -= float((flows - combined).sum())
+        return flows

@@ -36,12 +36,13 @@ DESIGNS = ("grid", "latin_hypercube", "sobol", "morris")
 # Top-level keys of ``model.summary.replication_summary`` that a sweep may keep ("seconds" is the run time column).
 SUMMARY_KEYS = (
     "retail_sales_baseline", "retail_sales_policy", "retail_sales_uplift", "retail_sales_uplift_share",
-    "government_outlay", "government_outlay_by_level", "merchant_cofunding", "gross_leverage", "net_leverage",
+    "retail_sales_uplift_with_payback", "government_outlay", "government_outlay_by_level", "merchant_cofunding",
+    "gross_leverage", "net_leverage", "net_leverage_with_payback",
     "uplift_by_sector", "non_retail_uplift", "tools", "tool_interaction_uplift", "household_benefit",
     "benefit_share", "uplift_share_by_household_group", "night_merchants_open_per_night", "cars_sold", "targets",
 )
 # Per-tool figures that exist only when each tool is also run alone (or the scenario has one tool).
-TOOL_ALONE_KEYS = ("uplift", "net_leverage", "outlay_when_alone")
+TOOL_ALONE_KEYS = ("uplift", "net_leverage", "outlay_when_alone", "uplift_with_payback", "net_leverage_with_payback")
 DEFAULT_OUTPUTS = ("retail_sales_uplift", "government_outlay", "net_leverage")
 SWEEP_KEYS = {"name", "scenario", "variant", "design", "samples", "second_order", "levels", "replications", "scale",
               "seed", "common_random_numbers", "outputs", "tool_breakdown", "description"}

@@ -152,8 +152,10 @@ class ToolEffect:
         return None
 
     def settle_night(self, day: int, offer, open_tonight: np.ndarray, night_spending: np.ndarray,
-                     total_night_yuan: float, qualifying_share: float) -> None:
-        """Pay tonight's night support (called only for a tool that made an offer)."""
+                     total_night_yuan: float, qualifying_share: float, revenue_share: np.ndarray) -> float:
+        """Pay tonight's night support (called only for a tool that made an offer); return the share of
+        tonight's night sales it paid for (``revenue_share``: each merchant's share of tonight's night sales)."""
+        return 0.0
 
     def subsidises(self, durable: str, day: int) -> bool:
         """Whether the tool takes claims on purchases of ``durable`` today."""
@@ -164,8 +166,13 @@ class ToolEffect:
         """(government, merchant) discount per candidate buyer (yuan), for a tool that ``subsidises`` today."""
         raise NotImplementedError
 
-    def on_durable_purchase(self, durable: str, day: int, buyers: np.ndarray, price_yuan: float) -> None:
-        """Households ``buyers`` bought a ``durable`` today at ``price_yuan``."""
+    def on_durable_purchase(self, durable: str, day: int, buyers: np.ndarray, price_yuan: float,
+                            counted: np.ndarray) -> None:
+        """Households ``buyers`` bought a ``durable`` today at ``price_yuan``.
+
+        ``counted`` marks the buyers whose purchase is already in the scenario's supported sales
+        (``DailyBooks.supported_any``); a tool that also pays for one marks it, so each counts once.
+        """
 
     def visitor_support(self, day: int, visits: float, spend_per_visit_yuan: float) -> float:
         """Extra visits today the tool brings, given today's ``visits`` without it (it pays and books its own part)."""

@@ -14,7 +14,8 @@ that) and, coming by car, also buy ``fuel_per_visit_yuan`` of fuel in the city. 
 have come anyway buy the fuel they would have bought: their coupon is a transfer to them, not extra
 sales. The fuel bought by visits that would have come anyway is in neither the policy run nor the
 counterfactual (the visitor spending table has no fuel), so the uplift is the extra visits' spending.
-Supported sales (gross leverage) are the spending and fuel of the visits that used a coupon.
+Supported sales (gross leverage) are the 社零 spending (catering, goods) of the visits that used a
+coupon and the fuel the coupon bought; their lodging and tickets are reported apart.
 """
 
 from __future__ import annotations
@@ -95,7 +96,15 @@ class FuelCouponProgramme(ToolEffect):
         counts.expired[day] += handed - used
         counts.gross_spending_yuan[day] += used * spend_with_fuel
         counts.induced_spending_yuan[day] += extra * spend_with_fuel
-        model.books.supported(tool.name)[day] += used * spend_with_fuel
+        # Supported 社零: the catering and goods of visits that used a coupon and the fuel the coupon bought;
+        # their lodging and tickets are reported apart, never in 社零 figures.
+        spend = model.scenario.city.visitors.spend_per_visit_yuan
+        for sector, amount in (("catering", spend.get("catering", 0.0)), ("daily_goods", spend.get("daily_goods", 0.0)),
+                               ("fuel", tool.fuel_per_visit_yuan)):
+            model.books.supported(tool.name)[day, SECTOR_INDEX[sector]] += used * amount
+            model.books.supported_any[day, SECTOR_INDEX[sector]] += used * amount
+        model.books.supported_non_retail[tool.name] = (model.books.supported_non_retail.get(tool.name, 0.0)
+                                                       + used * (spend.get("lodging", 0.0) + spend.get("tickets", 0.0)))
         if extra * tool.fuel_per_visit_yuan > 0:
             model.books.book_sales(day, np.array([model.visitor_cell]), FUEL, np.array([False]),
                                    model.above_quota_share[FUEL], np.array([extra * tool.fuel_per_visit_yuan]))

@@ -7,8 +7,9 @@ cut in the cost of opening late at no outlay (an off-peak power price); and it m
 shoppers a spend-threshold discount. Whether merchants open and how shoppers respond is the
 night-economy rule's (``model/rules/night_economy.py``); this module says what is offered and
 pays it: allowances and waived fees to merchants open late, discounts reimbursed to merchants,
-from the pool until it is empty. Its supported sales (for the gross leverage) are all night
-sales on nights it paid.
+from the pool until it is empty. Its supported sales (for the gross leverage) are the night
+sales of the merchants that received its allowance, on the nights they received it, and the
+transactions that used its consumer discount.
 
 A consumer discount applies to night transactions of at least its threshold, out of baskets of mean
 ``ticket_mean_yuan`` (``model/parameters/behaviour.toml``).
@@ -19,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr
 
 from model.rules.night_economy import NightOffer
 from model.sectors import SECTOR_INDEX
@@ -93,21 +95,35 @@ class NightSupport(ToolEffect):
         return NightOffer(eligible, cost_reduction, support, tool.consumer_discount_face_yuan,
                           tool.consumer_discount_threshold_yuan)
 
-    def settle_night(self, day, offer, open_tonight, night_spending, total_night_yuan, qualifying_share):
-        """Allowances to merchants open tonight; consumer discounts on qualifying transactions."""
+    def settle_night(self, day, offer, open_tonight, night_spending, total_night_yuan, qualifying_share,
+                     revenue_share) -> float:
+        """Allowances to merchants open tonight; consumer discounts on qualifying transactions.
+
+        Supported sales: the night sales of the merchants that received an allowance tonight, and the
+        transactions that used the discount (the value share of lognormal transactions at or above the
+        threshold, Φ((ln m + σ²/2 − ln T)/σ)); scaled down when the pool could pay only part.
+        """
         model = self.model
-        paid_any = False
-        due = float(offer.support_yuan[open_tonight & offer.eligible].sum())
-        if due > 0 and self.fund.pay(due, "merchant", day) > 0:
-            paid_any = True
+        p = model.params
+        supported = 0.0
+        receiving = open_tonight & offer.eligible & (offer.support_yuan > 0)
+        due = float(offer.support_yuan[receiving].sum())
+        if due > 0:
+            paid = self.fund.pay(due, "merchant", day)
+            supported = float(revenue_share[receiving].sum()) * paid / due
         if qualifying_share is not None:
-            transactions = total_night_yuan / model.params.ticket_mean_yuan["night_market"] * qualifying_share
-            paid = self.fund.pay(transactions * offer.consumer_discount_face_yuan, "merchant", day)
+            ticket = p.ticket_mean_yuan["night_market"]
+            transactions = total_night_yuan / ticket * qualifying_share
+            requested = transactions * offer.consumer_discount_face_yuan
+            paid = self.fund.pay(requested, "merchant", day)
             model.books.household_benefit[: night_spending.shape[0]] += night_spending / max(total_night_yuan, 1e-12) * paid
             if paid > 0:
-                paid_any = True
-        if paid_any:
-            model.books.supported(self.tool.name)[day] += total_night_yuan
+                sigma = p.ticket_sigma
+                value_share = float(ndtr((np.log(ticket) + sigma**2 / 2
+                                          - np.log(offer.consumer_discount_threshold_yuan)) / sigma)) * paid / requested
+                supported = 1.0 - (1.0 - supported) * (1.0 - value_share)
+        model.books.supported(self.tool.name)[day, SECTOR_INDEX["night_market"]] += total_night_yuan * supported
+        return supported
 
 
 TOOL_KIND = ToolKind(

@@ -5,13 +5,14 @@ trip by its value, which raises the inflow with ``tourism_voucher_inflow_elastic
 the spending of a visit; ``tourism_voucher_redemption_rate`` of vouchers are used, and each used
 one is reimbursed to the merchant (behaviour parameters in ``model/parameters/behaviour.toml``).
 The visitor rule (``model/rules/visitors.py``) books the visits' spending; this module pays the
-vouchers, counts them and books the spending of visits that used one as supported sales.
+vouchers, counts them and books the catering and goods spending of visits that used one as supported sales (lodging and tickets apart).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from model.sectors import SECTOR_INDEX
 from model.tools.base import BUDGET_CONTROL, ControlSpec, Tool, ToolEffect, ToolKind, setting
 
 
@@ -69,7 +70,15 @@ class TourismVoucherProgramme(ToolEffect):
         counts.redeemed[day] += used
         counts.expired[day] += handed - used
         counts.gross_spending_yuan[day] += used * spend_per_visit_yuan
-        model.books.supported(tool.name)[day] += used * spend_per_visit_yuan
+        # Supported 社零: the catering and goods spending of visits that used a voucher; lodging and tickets are
+        # reported apart and never in 社零 figures.
+        spend = model.scenario.city.visitors.spend_per_visit_yuan
+        for sector in ("catering", "daily_goods"):
+            amount = used * spend.get(sector, 0.0)
+            model.books.supported(tool.name)[day, SECTOR_INDEX[sector]] += amount
+            model.books.supported_any[day, SECTOR_INDEX[sector]] += amount
+        model.books.supported_non_retail[tool.name] = (model.books.supported_non_retail.get(tool.name, 0.0)
+                                                       + used * (spend.get("lodging", 0.0) + spend.get("tickets", 0.0)))
         # The voucher cuts the price of a trip for those who get one.
         extra = p.tourism_voucher_inflow_elasticity * handed * tool.face_value_yuan / max(spend_per_visit_yuan, 1e-9)
         counts.induced_spending_yuan[day] += extra * spend_per_visit_yuan

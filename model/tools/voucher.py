@@ -435,8 +435,12 @@ class VoucherProgramme(ToolEffect):
         induced = np.where(meets_threshold, 0.0, transaction - planned)
         return _Decision(meets_threshold, tops_up, voucher_trip, transaction, induced, self.household_face - induced)
 
-    def redeem_on_durable(self, day: int, buyer_rows: np.ndarray, price_yuan: float) -> None:
-        """Redeem car vouchers held by households that bought a car today (planned purchases)."""
+    def redeem_on_durable(self, day: int, buyer_rows: np.ndarray, price_yuan: float, counted: np.ndarray) -> None:
+        """Redeem car vouchers held by households that bought a car today (planned purchases).
+
+        ``counted`` marks the buyers (entries of ``buyer_rows``, which are distinct) whose car is already in the
+        scenario's supported sales (a subsidy or another voucher paid for it); it is updated, so each car counts once.
+        """
         if not self.covers_cars or self.active.size == 0 or buyer_rows.size == 0 or price_yuan < self.threshold:
             return
         holders = self.holder[self.active]
@@ -452,15 +456,21 @@ class VoucherProgramme(ToolEffect):
         if redeeming.size == 0:
             return
         count = redeeming.size
+        order = np.argsort(buyer_rows)
+        entry = order[np.searchsorted(buyer_rows[order], holders[redeeming])]  # each redeeming buyer in buyer_rows
+        first_time = ~counted[entry]
+        counted[entry] = True
         self._settle(day, redeeming, holders[redeeming], None, np.zeros(count, dtype=bool), np.zeros(count),
-                     np.full(count, self.household_face), np.full(count, price_yuan), sector_name="cars")
+                     np.full(count, self.household_face), np.full(count, price_yuan), sector_name="cars",
+                     once=first_time)
 
     def _settle(self, day: int, redeeming: np.ndarray, holder_rows: np.ndarray, sector_col: np.ndarray | None,
                 online: np.ndarray, induced: np.ndarray, cash_gain: np.ndarray, transaction: np.ndarray,
-                sector_name: str | None = None) -> None:
+                sector_name: str | None = None, once: np.ndarray | None = None) -> None:
         """Book redemptions: status, sales, household cash, windfall and pull-forward, counts.
 
         ``redeeming`` indexes the outstanding vouchers (``self.active``); the other arrays are per redemption.
+        ``once`` marks the transactions not yet in the scenario's supported sales (all, when None).
         """
         model = self.model
         hh = model.households
@@ -490,6 +500,8 @@ class VoucherProgramme(ToolEffect):
         mpc = windfall_mpc(hh.savings_yuan[holder_rows], hh.income_month_yuan[holder_rows], params)
         spent_later = mpc * gain
         np.add.at(hh.savings_yuan, holder_rows, cash_gain - spent_later)
+        model.savings_ledger.voucher_cash_yuan += float(cash_gain.sum())
+        model.savings_ledger.windfall_spent_yuan += float(spent_later.sum())
         if spent_later.any():
             split = model.flow.cell_sector_split[cells] * (spent_later * weight)[:, None]
             model.deferred.schedule(day + 1, params.windfall_spending_days, cells, split)
@@ -498,7 +510,13 @@ class VoucherProgramme(ToolEffect):
         counts = self.counts
         counts.redeemed[day] += redeeming.size * weight
         counts.gross_spending_yuan[day] += float(transaction.sum()) * weight
-        model.books.supported(self.tool.name)[day] += float(transaction.sum()) * weight
+        # Supported sales: the whole ticket of each transaction that used a voucher, in its sector; in the
+        # scenario's total once, however many tools paid for it.
+        sectors = (np.full(holder_rows.size, SECTOR_INDEX[sector_name]) if sector_name is not None
+                   else np.array([SECTOR_INDEX[s] for s in FLOW_SECTORS])[sector_col])
+        np.add.at(model.books.supported(self.tool.name)[day], sectors, transaction * weight)
+        first_time = np.ones(holder_rows.size, dtype=bool) if once is None else once
+        np.add.at(model.books.supported_any[day], sectors[first_time], transaction[first_time] * weight)
         counts.induced_spending_yuan[day] += float(induced.sum()) * weight
         model.books.cofunding(self.tool.name)[day] += cofund * redeeming.size * weight
         self.active = self.active[self.status[self.active] == OUTSTANDING]
@@ -529,10 +547,11 @@ class VoucherProgramme(ToolEffect):
         """Holders transact, top up or let their vouchers wait."""
         self.redeem_planned_and_topped_up(day, flow_multipliers, self.model.streams.get(f"voucher:{self.tool.name}", day))
 
-    def on_durable_purchase(self, durable: str, day: int, buyers: np.ndarray, price_yuan: float) -> None:
+    def on_durable_purchase(self, durable: str, day: int, buyers: np.ndarray, price_yuan: float,
+                            counted: np.ndarray) -> None:
         """Car vouchers are used on the car a holder buys."""
         if durable == "cars":
-            self.redeem_on_durable(day, buyers, price_yuan)
+            self.redeem_on_durable(day, buyers, price_yuan, counted)
 
     def end_of_day(self, day: int) -> None:
         self.expire(day)

@@ -1,0 +1,280 @@
+"""Mutation testing of the model's mechanisms: does some test fail when a mechanism breaks?
+
+Each entry of ``MUTATIONS`` breaks one economic rule or accounting check the
+way a plausible bug would. It is located by a code pattern (an exact piece of
+source that must occur once in its file), never by line number, so the list
+survives edits; a pattern that no longer matches is reported, not skipped.
+Mutations are applied one at a time to a temporary copy of the project, the
+tests that should catch each are run there, and a table is printed: mutation,
+file:line, the first test that failed ("caught by"), and killed or survived.
+
+    python tests/mutations.py            # all mutations (about 15 minutes on a busy 2-core machine)
+    python tests/mutations.py --list     # the list only
+    python tests/mutations.py -k pull    # those whose name contains "pull"
+
+Exit status 1 when any mutation survives or its pattern is missing. Keep the
+list current as rules change: every file in model/rules/ and the accounting
+has at least two mutations, and so does every tool kind in model/tools/. Not
+collected by pytest (no ``test_`` prefix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = "tests/test_golden.py"
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """One broken mechanism.
+
+    Attributes:
+        name: what the mutation does, in the domain's words.
+        path: the file it changes, relative to the project root.
+        pattern: exact source text that must occur exactly once in the file.
+        replacement: what replaces it.
+        tests: pytest node ids that should catch it, most specific first.
+    """
+
+    name: str
+    path: str
+    pattern: str
+    replacement: str
+    tests: tuple[str, ...]
+
+
+MUTATIONS: tuple[Mutation, ...] = (
+    # ---------------------------------------------------------------- rules/spending.py
+    Mutation("cell sums drawn with twice their mean", "model/rules/spending.py",
+             "self._gamma_scale = np.where(mean > 0, var / mean, 1.0)",
+             "self._gamma_scale = np.where(mean > 0, 2 * var / mean, 1.0)",
+             ("tests/test_determinism_and_scale.py::test_scale_point_one_agrees_with_scale_one_within_sampling_noise",
+              GOLDEN)),
+    Mutation("cell sums drawn with no spread (variance ignored)", "model/rules/spending.py",
+             "var = np.maximum(variance, 1e-12 * mean * mean)", "var = 1e-12 * mean * mean",
+             (GOLDEN,)),
+    Mutation("deferred spending never stops at the end of its window", "model/rules/spending.py",
+             "np.add.at(self._diff[end], cells, -rate)", "pass",
+             ("tests/test_stock_flow.py", GOLDEN)),
+    Mutation("deferred spending realised is not recorded", "model/rules/spending.py",
+             "self.realised_yuan += float((flows - drawn).sum())", "self.realised_yuan += 0.0",
+             ("tests/test_mechanisms.py::test_voucher_schedules_pull_forward_and_windfall_spending",
+              "tests/test_accounting.py::test_accounting_holds_for_random_scenarios")),
+    # ---------------------------------------------------------------- tools/voucher.py
+    Mutation("voucher pull-forward payback removed", "model/tools/voucher.py",
+             "back[:, j] = -share * induced[k] * w", "back[:, j] = 0.0 * induced[k] * w",
+             ("tests/test_mechanisms.py::test_voucher_schedules_pull_forward_and_windfall_spending", GOLDEN)),
+    Mutation("windfall from a voucher never spent", "model/tools/voucher.py",
+             "spent_later = mpc * gain", "spent_later = 0.0 * gain",
+             ("tests/test_mechanisms.py::test_voucher_schedules_pull_forward_and_windfall_spending",
+              "tests/test_mechanisms.py::test_threshold_voucher_moves_more_spending_per_yuan_than_a_no_threshold_voucher",
+              GOLDEN)),
+    Mutation("merchant co-funding not subtracted from booked sales", "model/tools/voucher.py",
+             "(induced[k] - cofund) * w)", "(induced[k]) * w)",
+             (GOLDEN,)),
+    Mutation("holders always top up to the threshold", "model/tools/voucher.py",
+             "topup = has_trip & ~meets & (face_weight * (1 - q_wait) > (threshold - best_x) * unvalued_by_col[best_col])",
+             "topup = has_trip & ~meets",
+             (GOLDEN,)),
+    Mutation("no loss aversion on a voucher's last day", "model/tools/voucher.py",
+             "np.where(days_left == 0, params.voucher_loss_aversion, 1.0)", "np.where(days_left == 0, 1.0, 1.0)",
+             (GOLDEN,)),
+    # ---------------------------------------------------------------- households.py (windfall rule)
+    Mutation("windfall spending no longer depends on savings", "model/households.py",
+             "-months / params.windfall_mpc_savings_scale_months)", "-0.0 * months / params.windfall_mpc_savings_scale_months)",
+             ("tests/test_mechanisms.py::test_windfall_propensity_falls_with_liquid_savings", GOLDEN)),
+    # ---------------------------------------------------------------- rules/durables.py
+    Mutation("car subsidy adds sales on top of the waiting pool (subsidised buyers stay in the market)",
+             "model/rules/durables.py", "keep[idx] = False", "keep[idx] = ~subsidised",
+             ("tests/test_mechanisms.py::test_car_subsidy_pulls_purchases_forward_and_leaves_a_dip", GOLDEN)),
+    Mutation("a subsidy induces no new entries into the market", "model/rules/durables.py",
+             "hazard = hazard * (subsidy_hazard_multiplier(discount, self.entry_elasticity) - 1.0)",
+             "hazard = hazard * 0.0",
+             (GOLDEN,)),
+    Mutation("no-subsidy entry bound depends on the design", "model/rules/durables.py",
+             "bound_day = self.bound_per_year * max(multiplier, 0.0) / DAYS_PER_YEAR",
+             "bound_day = self.bound_per_year * max(multiplier, 0.0) * subsidy_hazard_multiplier(_max_discount_share("
+             "self.kind, self.model.scenario.tools, self.model.params), self.entry_elasticity) / DAYS_PER_YEAR",
+             ("tests/test_counterfactual.py",)),
+    Mutation("trade-in pays for items of any age", "model/tools/appliance_trade_in.py",
+             "old = age_years >= tool.min_item_age_years", "old = age_years >= 0.0",
+             ("tests/test_mechanisms.py::test_appliance_trade_in_only_pays_households_with_an_old_item",)),
+    Mutation("buyers need no savings for the down payment", "model/rules/durables.py",
+             "idx = idx[hh.savings_yuan[rows[idx]] >= cash_needed]", "idx = idx",
+             ("tests/test_accounting.py::test_negative_savings_and_broken_breakdowns_are_caught",
+              "tests/test_accounting.py::test_accounting_holds_for_random_scenarios", GOLDEN)),
+    # ---------------------------------------------------------------- rules/night_economy.py
+    Mutation("night allowance's supported sales doubled", "model/tools/night_market.py",
+             'model.books.supported(self.tool.name)[day, SECTOR_INDEX["night_market"]] += total_night_yuan * supported',
+             'model.books.supported(self.tool.name)[day, SECTOR_INDEX["night_market"]] += 2 * total_night_yuan * supported',
+             ("tests/test_gross_leverage.py::test_night_allowance_supports_the_sales_of_the_merchants_it_paid_not_the_whole_city",)),
+    Mutation("no night spending is moved from the daytime", "model/rules/night_economy.py",
+             "moved = (1.0 - p.night_new_spending_share) * extra", "moved = 0.0 * extra",
+             ("tests/test_mechanisms.py::test_night_allowance_raises_merchants_open_late",)),
+    Mutation("merchants ignore the allowance when deciding to open late", "model/rules/night_economy.py",
+             "self.share + support > self.cost", "self.share + 0.0 * support > self.cost",
+             ("tests/test_mechanisms.py::test_night_allowance_raises_merchants_open_late",)),
+    # ---------------------------------------------------------------- rules/visitors.py
+    Mutation("tourism vouchers draw no extra visits", "model/tools/tourism_voucher.py",
+             "extra = p.tourism_voucher_inflow_elasticity * handed", "extra = 0.0 * handed",
+             ("tests/test_mechanisms.py::test_tourism_voucher_raises_visits_and_lodging",)),
+    Mutation("every tourism voucher handed out is used", "model/tools/tourism_voucher.py",
+             "used = handed * p.tourism_voucher_redemption_rate", "used = handed",
+             ("tests/test_mechanisms.py::test_tourism_voucher_raises_visits_and_lodging", GOLDEN)),
+    Mutation("tourism voucher supports lodging and tickets as 社零", "model/tools/tourism_voucher.py",
+             "amount = used * spend.get(sector, 0.0)",
+             "amount = used * sum(spend.values()) / 2",
+             ("tests/test_gross_leverage.py::test_tourism_voucher_supports_the_retail_spending_of_visits_that_used_one",)),
+    Mutation("visitors' lodging booked as 社零 catering", "model/rules/visitors.py",
+             'amount = total * self.spend.get(sector, 0.0)',
+             'amount = total * (self.spend.get(sector, 0.0) + (self.spend.get("lodging", 0.0) if sector == "catering" else 0.0))',
+             ("tests/test_mechanisms.py::test_tourism_voucher_raises_visits_and_lodging", GOLDEN)),
+    Mutation("extra visits a tool brings are not booked", "model/rules/visitors.py",
+             "total = visits + extra_visits", "total = visits + 0.0 * extra_visits",
+             ("tests/test_mechanisms.py::test_tourism_voucher_raises_visits_and_lodging",)),
+    Mutation("night tools' supported shares added, not combined as a union", "model/rules/night_economy.py",
+             "unsupported *= 1.0 - supported", "unsupported -= supported",
+             ("tests/test_gross_leverage.py::test_night_sales_paid_for_by_two_tools_count_once",)),
+    # ---------------------------------------------------------------- tools/car_subsidy.py
+    Mutation("car subsidy ignores the scrappage requirement", "model/tools/car_subsidy.py",
+             "eligible &= owns & (age_years >= tool.scrappage_min_age_years)", "eligible &= owns",
+             ("tests/test_mechanisms.py::test_car_scrappage_subsidy_pays_only_for_old_cars",)),
+    Mutation("dealer rewards never paid", "model/tools/car_subsidy.py",
+             "dealer.rewards_yuan += self.fund.pay(tool.dealer_reward_yuan, \"merchant\", day)", "pass",
+             (GOLDEN,)),
+    # ---------------------------------------------------------------- economy.py (savings, institutions)
+    Mutation("institutional purchases ignore the demand conditions", "model/economy.py",
+             "if cond.institutions:", "if False:",
+             ("tests/test_stock_flow.py::test_institutional_purchases_follow_demand_conditions_unless_a_condition_says_otherwise",)),
+    Mutation("savings keep growing by the income left after consumption", "model/economy.py",
+             "transfer = (income - consumption - self.expected_durable_cash_month",
+             "transfer = (0.0 * income - self.expected_durable_cash_month",
+             ("tests/test_stock_flow.py::test_savings_are_stationary_without_policy",)),
+    # ---------------------------------------------------------------- runner.py (horizon)
+    Mutation("uplift with payback counts only the horizon", "model/summary.py",
+             "uplift_with_payback = float(pol.books_with_payback.retail.sum())",
+             "uplift_with_payback = float(pol.books.retail.sum()) + 0 * float(pol.books_with_payback.retail.sum())",
+             ("tests/test_horizon.py",)),
+    # ---------------------------------------------------------------- accounting.py
+    Mutation("size-class split loses part of a sale", "model/accounting.py",
+             "np.add.at(view, (cells, channel, 1), amounts * (1.0 - above_quota_share))",
+             "np.add.at(view, (cells, channel, 1), amounts * (1.0 - above_quota_share) * 0.999)",
+             ("tests/test_accounting.py::test_accounting_holds_for_random_scenarios",)),
+    Mutation("voucher count identity not checked", "model/tools/voucher.py",
+             "if issued != redeemed + expired + outstanding:", "if False:",
+             ("tests/test_accounting.py::test_lost_voucher_is_caught",)),
+    Mutation("savings identity not checked", "model/accounting.py",
+             "if abs(change - ledger.expected_change()) >", "if False and abs(change - ledger.expected_change()) >",
+             ("tests/test_stock_flow.py::test_savings_identity_is_checked",)),
+    Mutation("voucher outlay identity not checked", "model/accounting.py",
+             "if not _close(paid, expected, max(paid, expected)):", "if False:",
+             ("tests/test_stock_flow.py::test_voucher_outlay_identity_is_checked",)),
+    Mutation("supported sales bound not checked", "model/accounting.py",
+             "for j in np.flatnonzero(over):", "for j in np.flatnonzero(over)[:0]:",
+             ("tests/test_stock_flow.py::test_supported_sales_bound_is_checked",)),
+    Mutation("scenario's supported sales count a car paid by a subsidy and a voucher twice", "model/tools/voucher.py",
+             'sector_name="cars", once=new)', 'sector_name="cars", once=None)',
+             ("tests/test_gross_leverage.py::test_a_car_paid_for_by_two_tools_counts_once_in_the_scenario_total",)),
+    Mutation("a pool's queue of claims forgets what it already paid", "model/government.py",
+             "return np.cumsum(amounts) <= self.remaining_yuan * (1 + 1e-12) + 1e-9",
+             "return np.cumsum(amounts) <= self.budget_yuan * (1 + 1e-12) + 1e-9",
+             ("tests/test_accounting.py::test_no_fund_pays_past_its_pool",)),
+    Mutation("a pool pays a claim in full past its budget", "model/government.py",
+             "paid = min(float(amount_yuan), self.remaining_yuan)", "paid = float(amount_yuan)",
+             ("tests/test_accounting.py::test_accounting_holds_for_random_scenarios",)),
+)
+
+
+def locate(mutation: Mutation, root: Path) -> int:
+    """Line (1-based) where the pattern starts; raises ValueError unless it occurs exactly once."""
+    if not (root / mutation.path).exists():
+        raise ValueError(f"{mutation.path} does not exist")
+    text = (root / mutation.path).read_text(encoding="utf-8")
+    count = text.count(mutation.pattern)
+    if count != 1:
+        raise ValueError(f"pattern occurs {count} times in {mutation.path}")
+    return text[: text.index(mutation.pattern)].count("\n") + 1
+
+
+def copy_project(target: Path) -> None:
+    """Copy the project's source (no git, results or caches) to ``target``."""
+    ignore = shutil.ignore_patterns(".git", "results", "__pycache__", ".hypothesis", ".pytest_cache", "*.pyc")
+    for entry in ROOT.iterdir():
+        if entry.name in (".git", "results", ".hypothesis", ".pytest_cache"):
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, target / entry.name, ignore=ignore)
+        else:
+            shutil.copy2(entry, target / entry.name)
+
+
+def run_tests(copy: Path, tests: tuple[str, ...], timeout: float) -> tuple[str, str]:
+    """Run ``tests`` in the copy; (verdict, caught by)."""
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-rfE", *tests]
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    try:
+        done = subprocess.run(cmd, cwd=copy, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return "error", f"timed out after {timeout:.0f} s"
+    if done.returncode == 0:
+        return "survived", "—"
+    if done.returncode == 1:
+        failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, flags=re.MULTILINE)
+        return "killed", failed[0] if failed else "(a test failed)"
+    return "error", f"pytest exit {done.returncode}: {done.stdout.strip().splitlines()[-1:]}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Apply each mechanism mutation and run the tests that should catch it.")
+    parser.add_argument("--list", action="store_true", help="print the mutations and exit")
+    parser.add_argument("-k", default="", help="only mutations whose name contains this text")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per mutation (default 900)")
+    args = parser.parse_args()
+    chosen = [m for m in MUTATIONS if args.k.lower() in m.name.lower()]
+    rows = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="mutations-") as tmp:
+        copy = Path(tmp)
+        copy_project(copy)
+        for i, m in enumerate(chosen, 1):
+            try:
+                line = locate(m, copy)
+            except ValueError as err:
+                rows.append((m.name, f"{m.path}:?", str(err), "missing"))
+                continue
+            where = f"{m.path}:{line}"
+            if args.list:
+                rows.append((m.name, where, ", ".join(m.tests), ""))
+                continue
+            original = (copy / m.path).read_text(encoding="utf-8")
+            (copy / m.path).write_text(original.replace(m.pattern, m.replacement, 1), encoding="utf-8")
+            t0 = time.perf_counter()
+            try:
+                verdict, caught = run_tests(copy, m.tests, args.timeout)
+            finally:
+                (copy / m.path).write_text(original, encoding="utf-8")
+            print(f"[{i}/{len(chosen)}] {verdict:8s} {time.perf_counter() - t0:5.0f} s  {m.name}", file=sys.stderr, flush=True)
+            rows.append((m.name, where, caught, verdict))
+    print("| mutation | file:line | caught by | result |")
+    print("|---|---|---|---|")
+    for name, where, caught, verdict in rows:
+        print(f"| {name} | `{where}` | {caught.replace('|', '/')} | {verdict} |")
+    if not args.list:
+        killed = sum(1 for r in rows if r[3] == "killed")
+        print(f"\n{killed} of {len(rows)} mutations killed in {time.perf_counter() - started:.0f} s")
+    return 0 if args.list or all(r[3] == "killed" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
