@@ -153,6 +153,22 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("dealer rewards never paid", "model/tools/car_subsidy.py",
              "dealer.rewards_yuan += self.fund.pay(tool.dealer_reward_yuan, \"merchant\", day)", "pass",
              (GOLDEN,)),
+    # ---------------------------------------------------------------- tools/appliance_trade_in.py
+    Mutation("trade-in merchant discount never given", "model/tools/appliance_trade_in.py",
+             "np.where(old, tool.merchant_discount_rate * price_yuan, 0.0)", "np.where(old, 0.0, 0.0)",
+             ("tests/test_mechanisms.py::test_appliance_trade_in_only_pays_households_with_an_old_item",)),
+    # ---------------------------------------------------------------- tools/night_market.py
+    Mutation("night allowance cap per merchant-night ignored", "model/tools/night_market.py",
+             "allowance = np.minimum(allowance, tool.max_allowance_per_merchant_night_yuan)", "allowance = allowance",
+             (GOLDEN,)),
+    # ---------------------------------------------------------------- tools/fuel_coupon.py
+    Mutation("fuel bought by the extra visits not booked", "model/tools/fuel_coupon.py",
+             "if extra * tool.fuel_per_visit_yuan > 0:", "if False:",
+             ("tests/test_fuel_coupon.py",)),
+    Mutation("fuel coupons handed to more drivers than arrive", "model/tools/fuel_coupon.py",
+             "handed = min(tool.quantity / days, tool.self_drive_visitor_share * max(visits, 0.0))",
+             "handed = tool.quantity / days",
+             ("tests/test_fuel_coupon.py::test_only_drivers_get_coupons",)),
     # ---------------------------------------------------------------- economy.py (savings, institutions)
     Mutation("institutional purchases ignore the demand conditions", "model/economy.py",
              "if cond.institutions:", "if False:",
