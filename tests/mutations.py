@@ -161,7 +161,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     # ---------------------------------------------------------------- tools/night_market.py
     Mutation("night allowance cap per merchant-night ignored", "model/tools/night_market.py",
              "allowance = np.minimum(allowance, tool.max_allowance_per_merchant_night_yuan)", "allowance = allowance",
-             (GOLDEN,)),
+             ("tests/test_mechanisms.py::test_night_allowance_is_capped_per_merchant_night", GOLDEN)),
     # ---------------------------------------------------------------- tools/fuel_coupon.py
     Mutation("fuel bought by the extra visits not booked", "model/tools/fuel_coupon.py",
              "if extra * tool.fuel_per_visit_yuan > 0:", "if False:",

@@ -198,3 +198,19 @@ def test_car_scrappage_subsidy_pays_only_for_old_cars():
     # No car in the city is 40 years old: nobody qualifies.
     nobody = run_pair(small_city(households=20000, tools={"cars": dict(tool, scrappage_min_age_years=40.0)}), scale=0.5)
     assert nobody.policy.funds["cars"].paid_yuan == 0
+
+
+def test_night_allowance_is_capped_per_merchant_night():
+    """2 yuan per m² capped at 30 yuan a merchant-night: a night's outlay is at most 30 x merchants open late,
+    and the cap binds (without it the same merchants would cost more)."""
+    tool = {"kind": "night_market", "night_allowance_per_m2": 2.0, "max_allowance_per_merchant_night_yuan": 30.0,
+            "budget_yuan": 1e8, "start_date": "2023-04-01", "end_date": "2023-04-30"}
+    pair = run_pair(small_city(tools={"night": tool}), scale=0.5)
+    pol = pair.policy
+    outlay = pol.funds["night"].daily_outlay[: pol.horizon_days]
+    opened = pol.books.night_merchants_open
+    paid = outlay > 0
+    assert paid.sum() == 30
+    assert np.all(outlay[paid] <= 30.0 * opened[paid] + 1e-6)
+    night = pol.night
+    assert (2.0 * night.area > 30.0).mean() > 0.5  # most night-capable merchants are larger than 15 m²
