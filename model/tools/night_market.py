@@ -11,8 +11,9 @@ from the pool until it is empty. Its supported sales (for the gross leverage) ar
 sales of the merchants that received its allowance, on the nights they received it, and the
 transactions that used its consumer discount.
 
-A consumer discount applies to night transactions of at least its threshold, out of baskets of mean
-``ticket_mean_yuan`` (``model/parameters/behaviour.toml``).
+A consumer discount applies to night transactions of at least its threshold, out of lognormal baskets of
+mean ``ticket_mean_yuan`` and log spread ``ticket_sigma`` (``model/parameters/behaviour.toml``, each with its
+reference or assumption); the spread also sets the share of night sales in transactions that reach the threshold.
 """
 
 from __future__ import annotations
