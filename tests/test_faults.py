@@ -201,7 +201,8 @@ def test_pool_workers_end_when_the_sweep_parent_is_killed(tmp_path, settle):
             workers = [c for c in _children(parent.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
         assert len(workers) >= 2, "the pool did not start"
         time.sleep(settle)  # 0: killed while the workers still import; 3: while they compute
-        assert all(_running(w) for w in workers)
+        workers = [w for w in workers if _running(w)]
+        assert workers, "no pool worker was running when the parent was killed"
     finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
