@@ -356,6 +356,9 @@ class Condition(Strict):
     applies_to: Literal["demand", "durables", "visitors"] = "demand"
     sectors: names(SECTORS + NON_RETAIL, "sectors") | None = None
     schedule: Annotated[list[ConditionPeriod], Field(min_length=1, max_length=MAX_ENTRIES)]
+    institutions: Annotated[bool, Field(description="a demand condition also moves firms' and institutions' "
+                                                    "purchases (default); false when a source says they were spared")
+                            ] = True
     description: text() | None = None
 
 
