@@ -111,6 +111,8 @@ class BehaviourParameters:
         topup_value_share: value per yuan of goods bought only to reach a threshold.
         voucher_attention_per_day: probability a holder without a planned trip considers a voucher trip.
         voucher_loss_aversion: weight on face value on the last day of validity.
+        voucher_trip_cost_yuan: cost of a trip made only to use a voucher, besides the goods.
+        voucher_earmark_share: share of a voucher's saving spent in its category in the same basket.
         pull_forward_share: by sector, share of induced spending taken from later spending.
         pull_forward_days: days over which pulled-forward spending is paid back.
         ticket_mean_yuan: by sector, mean transaction size.
@@ -145,6 +147,8 @@ class BehaviourParameters:
     topup_value_share: float
     voucher_attention_per_day: float
     voucher_loss_aversion: float
+    voucher_trip_cost_yuan: float
+    voucher_earmark_share: float
     pull_forward_share: dict[str, float]
     pull_forward_days: int
     ticket_mean_yuan: dict[str, float]

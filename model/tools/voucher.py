@@ -21,17 +21,20 @@ redemption or expiry:
   the part of the top-up it does not value: F·(1 - q_wait) > (T - x)·(1 - φ).
   φ is high where the extra goods are ones it would have bought later anyway
   (pulled forward, worth their price) and ``topup_value_share`` for new ones.
-  Without a planned trip the holder may make a trip just to use the voucher,
-  when the face value beats the unvalued part of what such a trip costs: it
-  buys an ordinary basket of the sector, at least the threshold. On the last day, loss aversion weighs the face
-  value more. Liu et al. (2021) explain the Hangzhou coupon effect by mental
+  Without a planned trip the holder may make a trip just to use the voucher
+  (``model/rules/voucher_response.py`` ``voucher_trip_worthwhile``): it buys an
+  ordinary basket of the sector, worth its price to it, topped up to the
+  threshold, when the face value beats the trip's cost and the unvalued part
+  of the top-up. On the last day, loss aversion weighs the face value more. Liu et al. (2021) explain the Hangzhou coupon effect by mental
   accounting and loss aversion; the 7-day expiry is what makes households act.
 * **What it changes.** Spending above the planned transaction is new; a share
   of it is pulled from the household's own later spending
   (``pull_forward_share``, Xing et al. 2023). When the voucher saves more than
-  the extra it made the household spend, the saving is extra cash, spent at the
-  household's own windfall propensity (``windfall_mpc``) over the following
-  weeks. A no-threshold voucher is used on planned spending and so is nearly
+  the extra it made the household spend, a share of the saving is earmarked
+  for the voucher's category and spent on pricier items in the same basket
+  (``voucher_earmark_share``, ``earmarked_trade_up_yuan``: mental accounting,
+  Liu et al. 2021); the rest is extra cash, spent at the household's own
+  windfall propensity (``windfall_mpc``) over the following weeks. A no-threshold voucher is used on planned spending and so is nearly
   all extra cash, which is why it moves spending less per yuan (Kan, Peng &
   Wang 2017).
 * **Cars.** A voucher that covers cars is claimed mostly by households shopping
@@ -66,7 +69,8 @@ from model.accounting import RELATIVE_TOLERANCE
 from model.households import windfall_mpc
 from model.merchants import opt_in_to_voucher
 from model.rules.spending import trip_profile
-from model.sectors import FLOW_SECTORS, SECTOR_INDEX
+from model.rules.voucher_response import earmarked_trade_up_yuan, voucher_is_labelled, voucher_trip_worthwhile
+from model.sectors import FLOW_SECTORS, SECTOR_INDEX, SECTORS
 from model.tools.base import BUDGET_CONTROL, ControlSpec, Tool, ToolEffect, ToolKind, setting
 
 OUTSTANDING, REDEEMED, EXPIRED = 0, 1, 2
@@ -213,6 +217,8 @@ class VoucherProgramme(ToolEffect):
         # from later purchases are worth their price; genuinely new ones topup_value_share of it.
         pull = np.array([params.pull_forward_share.get(s, 0.0) for s in FLOW_SECTORS])
         self.topup_value = pull + (1.0 - pull) * params.topup_value_share
+        # A voucher for some sectors only is a mental account; one for every sector is money.
+        self.earmark_share = params.voucher_earmark_share if voucher_is_labelled(tool.sectors, SECTORS) else 0.0
         # App vouchers work only on their own payment platform; paper ones anywhere in the scheme.
         self.platform_share = params.voucher_platform_share if tool.channel == "app" else 1.0
 
@@ -345,7 +351,8 @@ class VoucherProgramme(ToolEffect):
         sector_col = np.where(trip, plan.voucher_trip_col[redeeming], plan.best_col[redeeming])
         online = np.where(trip, False, plan.best_online[redeeming])
         self._settle(day, redeeming, holder_rows[redeeming], sector_col, online, decision.induced_yuan[redeeming],
-                     decision.cash_gain_yuan[redeeming], decision.transaction_yuan[redeeming])
+                     decision.cash_gain_yuan[redeeming], decision.transaction_yuan[redeeming],
+                     pulled_base=decision.induced_yuan[redeeming] - decision.trade_up_yuan[redeeming])
 
     def _plan_todays_transactions(self, holder_rows: np.ndarray, multipliers: np.ndarray,
                                   rng: np.random.Generator) -> "_TodaysPlan":
@@ -409,8 +416,9 @@ class VoucherProgramme(ToolEffect):
         Topping up is worth it when the face value it would otherwise give up, discounted by the chance
         of using it later anyway, beats the part of the top-up the household does not value:
         F·(1 - q_wait) > (T - x)·(1 - φ). A holder with no planned trip who thinks of the voucher today
-        makes one when F·(1 - q_wait) beats the unvalued part of what such a trip is expected to cost,
-        E[max(T, basket)].
+        makes one when F·(1 - q_wait) beats the trip's cost and the unvalued part of the expected top-up
+        of an ordinary basket to T (``voucher_trip_worthwhile``). Part of what the voucher saves is then
+        spent on pricier items in the same basket (``earmarked_trade_up_yuan``).
         """
         params = self.model.params
         threshold = self.threshold
@@ -423,17 +431,23 @@ class VoucherProgramme(ToolEffect):
         meets_threshold = has_trip & (planned_ticket >= threshold)
         tops_up = has_trip & ~meets_threshold & (worth_keeping > (threshold - planned_ticket) * unvalued_share_by_col[plan.best_col])
         thinks_of_it = ~has_trip & (rng.random(holders) < params.voucher_attention_per_day)
-        basket = np.maximum(plan.voucher_trip_mean_ticket_yuan, 1e-9)
-        z_threshold = (np.log(threshold) - np.log(basket) + sigma**2 / 2) / sigma
-        expected_trip_yuan = threshold * ndtr(z_threshold) + plan.voucher_trip_mean_ticket_yuan * (1.0 - ndtr(z_threshold - sigma))
-        voucher_trip = (thinks_of_it & (worth_keeping > expected_trip_yuan * unvalued_share_by_col[plan.voucher_trip_col])
+        voucher_trip = (thinks_of_it
+                        & voucher_trip_worthwhile(face_weight, chance_usable_later, threshold,
+                                                  plan.voucher_trip_mean_ticket_yuan, sigma,
+                                                  unvalued_share_by_col[plan.voucher_trip_col],
+                                                  params.voucher_trip_cost_yuan)
                         & (self.participation_share[plan.voucher_trip_col] > 0))
         planned = np.where(voucher_trip, 0.0, planned_ticket)
         trip_basket = plan.voucher_trip_mean_ticket_yuan * np.exp(sigma * rng.standard_normal(holders) - sigma**2 / 2)
         transaction = np.where(meets_threshold, planned_ticket,
                                np.where(voucher_trip, np.maximum(threshold, trip_basket), threshold))
         induced = np.where(meets_threshold, 0.0, transaction - planned)
-        return _Decision(meets_threshold, tops_up, voucher_trip, transaction, induced, self.household_face - induced)
+        # Earmarked value: part of what the voucher saves is spent on pricier items in the same basket.
+        trade_up = earmarked_trade_up_yuan(self.household_face, induced, self.earmark_share)
+        transaction = transaction + trade_up
+        induced = induced + trade_up
+        return _Decision(meets_threshold, tops_up, voucher_trip, transaction, induced, self.household_face - induced,
+                         trade_up)
 
     def redeem_on_durable(self, day: int, buyer_rows: np.ndarray, price_yuan: float, counted: np.ndarray) -> None:
         """Redeem car vouchers held by households that bought a car today (planned purchases).
@@ -466,12 +480,16 @@ class VoucherProgramme(ToolEffect):
 
     def _settle(self, day: int, redeeming: np.ndarray, holder_rows: np.ndarray, sector_col: np.ndarray | None,
                 online: np.ndarray, induced: np.ndarray, cash_gain: np.ndarray, transaction: np.ndarray,
-                sector_name: str | None = None, once: np.ndarray | None = None) -> None:
+                sector_name: str | None = None, once: np.ndarray | None = None,
+                pulled_base: np.ndarray | None = None) -> None:
         """Book redemptions: status, sales, household cash, windfall and pull-forward, counts.
 
         ``redeeming`` indexes the outstanding vouchers (``self.active``); the other arrays are per redemption.
         ``once`` marks the transactions not yet in the scenario's supported sales (all, when None).
+        ``pulled_base`` is the part of ``induced`` a share of which (pull_forward_share) is taken from later
+        spending (default all of it); pricier items bought with earmarked value replace nothing later.
         """
+        pulled_base = induced if pulled_base is None else pulled_base
         model = self.model
         hh = model.households
         params = model.params
@@ -490,7 +508,7 @@ class VoucherProgramme(ToolEffect):
                 share = params.pull_forward_share.get(FLOW_SECTORS[col], 0.0)
                 if share > 0:
                     paid_back = np.zeros((int(in_sector.sum()), len(FLOW_SECTORS)))
-                    paid_back[:, col] = -share * induced[in_sector] * weight
+                    paid_back[:, col] = -share * pulled_base[in_sector] * weight
                     model.deferred.schedule(day + 1, params.pull_forward_days, cells[in_sector], paid_back)
         elif cofund > 0:
             model.books.book_sales(day, cells, SECTOR_INDEX[sector_name], online, 1.0,
@@ -615,6 +633,7 @@ class _Decision:
         transaction_yuan: the ticket the voucher would be used on.
         induced_yuan: spending above what was planned.
         cash_gain_yuan: face value less the induced spending (negative: the household pays for the top-up).
+        trade_up_yuan: pricier items bought with the earmarked part of the saving (included in the above).
     """
 
     meets_threshold: np.ndarray
@@ -623,6 +642,7 @@ class _Decision:
     transaction_yuan: np.ndarray
     induced_yuan: np.ndarray
     cash_gain_yuan: np.ndarray
+    trade_up_yuan: np.ndarray
 
 
 def _close(a: float, b: float, scale: float) -> bool:
