@@ -75,6 +75,7 @@ class EstimationConfig:
         range_coverage: coverage a published range is read as.
         point_relative_sd: sd of a point figure without a published error, relative to it.
         zero_sd: sd of a figure published as zero.
+        fit_table_members: ensemble members simulated for the fit table's 5-95% range.
     """
 
     path: Path
@@ -86,6 +87,7 @@ class EstimationConfig:
     range_coverage: float
     point_relative_sd: float
     zero_sd: float
+    fit_table_members: int
 
 
 def read_config(path: Path = CONFIG_FILE) -> EstimationConfig:
@@ -144,7 +146,8 @@ def read_config(path: Path = CONFIG_FILE) -> EstimationConfig:
         replications=number(method, "replications", "method", integer=True, low=1),
         range_coverage=number(unc, "range_coverage", "uncertainty", low=0.5, high=0.999),
         point_relative_sd=number(unc, "point_relative_sd", "uncertainty", low=1e-6),
-        zero_sd=number(unc, "zero_sd", "uncertainty", low=1e-6))
+        zero_sd=number(unc, "zero_sd", "uncertainty", low=1e-6),
+        fit_table_members=number(method, "fit_table_members", "method", integer=True, low=1))
 
 
 # ------------------------------------------------------------------ published figures as moments
@@ -298,21 +301,44 @@ def write_outputs(out_dir: Path, files: dict[str, str], *, replace: bool) -> Pat
 # ------------------------------------------------------------------ the whole estimation
 
 
+@dataclass(frozen=True)
+class _StudiesSimulator:
+    """``simulate_studies`` as a picklable callable, so a process pool can run parameter sets in parallel."""
+
+    studies: tuple[Study, ...]
+    config: EstimationConfig
+
+    def __call__(self, values: dict[str, float]) -> dict[str, float]:
+        return simulate_studies(list(self.studies), self.config, values)
+
+
 def run_estimation(config: EstimationConfig, studies: list[Study], *, progress: Callable[[str], None] | None = None,
-                   verify_members: int | None = None) -> tuple[EstimateResult, list[dict[str, Any]], dict[str, Any]]:
-    """Estimate, then simulate the estimate and the ensemble for the fit table. Returns (result, fit rows, timings)."""
+                   verify_members: int | None = None, workers: int = 1
+                   ) -> tuple[EstimateResult, list[dict[str, Any]], dict[str, Any]]:
+    """Estimate, then simulate the estimate and the ensemble for the fit table. Returns (result, fit rows, timings).
+
+    ``verify_members`` ensemble members (default ``config.fit_table_members``) are simulated for the fit table's
+    5-95% range; ``workers`` processes run parameter sets in parallel (the result does not depend on it).
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
     say = progress or (lambda _line: None)
     moments = published_moments(studies, config)
-    started = time.perf_counter()
-    result = estimate(lambda values: simulate_studies(studies, config, values), list(config.priors), moments,
-                      config.settings, progress=say)
-    estimated = time.perf_counter()
-    point_sim = simulate_studies(studies, config, result.as_dicts(result.point)[0])
-    members = result.as_dicts(result.ensemble)[: verify_members if verify_members is not None else None]
-    ensemble_sims = []
-    for i, values in enumerate(members):
-        ensemble_sims.append(simulate_studies(studies, config, values))
-        say(f"fit table: ensemble member {i + 1} of {len(members)}")
+    simulator = _StudiesSimulator(tuple(studies), config)
+    pool = ProcessPoolExecutor(workers) if workers > 1 else None
+    mapper = (lambda f, sets: pool.map(f, sets)) if pool is not None else None
+    try:
+        started = time.perf_counter()
+        result = estimate(simulator, list(config.priors), moments, config.settings, progress=say, map_sets=mapper)
+        estimated = time.perf_counter()
+        count = verify_members if verify_members is not None else config.fit_table_members
+        members = result.as_dicts(result.ensemble)[:count]
+        sims = list((mapper or map)(simulator, [result.as_dicts(result.point)[0], *members]))
+        point_sim, ensemble_sims = sims[0], sims[1:]
+        say(f"fit table: the estimate and {len(members)} ensemble members simulated")
+    finally:
+        if pool is not None:
+            pool.shutdown()
     rows = fit_rows(studies, config, point_sim, ensemble_sims)
     timings = {"estimation_seconds": round(estimated - started, 1),
                "fit_table_seconds": round(time.perf_counter() - estimated, 1),
@@ -367,7 +393,8 @@ def main_with_args(args) -> int:
             print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 
     command = "python run.py estimate " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else "python run.py estimate"
-    result, rows, timings = run_estimation(config, studies, progress=progress, verify_members=args.verify_members)
+    result, rows, timings = run_estimation(config, studies, progress=progress, verify_members=args.verify_members,
+                                           workers=args.workers)
     files = {
         "behaviour_estimate.toml": estimate_toml(result, config, command),
         "behaviour_ensemble.csv": ensemble_csv(result),

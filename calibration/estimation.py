@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from scipy.stats import qmc
@@ -293,21 +293,26 @@ def _spread_rows(chain: np.ndarray, n: int, rng: np.random.Generator) -> np.ndar
 
 def estimate(simulate: Callable[[dict[str, float]], dict[str, float]], priors: Sequence[Prior],
              moments: Sequence[Moment], settings: Settings, *,
-             progress: Callable[[str], None] | None = None) -> EstimateResult:
+             progress: Callable[[str], None] | None = None,
+             map_sets: Callable[[Callable, list[dict[str, float]]], Any] | None = None) -> EstimateResult:
     """Estimate the parameters: design, surrogate, posterior, refinement, result (see the module docstring).
 
     ``simulate`` returns the moments of one parameter set, always on the same
     random numbers; it is called ``design_points + refine_points`` times.
+    ``map_sets(simulate, sets)`` may run them in parallel (it must yield
+    results in order, like ``map``); the result does not depend on it.
     """
     check_problem(priors, moments, settings)
     priors = list(priors)
     say = progress or (lambda _line: None)
     keys = list(dict.fromkeys(m.key for m in moments))
 
+    mapper = map_sets or map
+
     def run(x: np.ndarray, wave: str) -> np.ndarray:
         rows = []
-        for i, values in enumerate(x):
-            sims = simulate({p.name: float(v) for p, v in zip(priors, values)})
+        sets = [{p.name: float(v) for p, v in zip(priors, values)} for values in x]
+        for i, sims in enumerate(mapper(simulate, sets)):
             rows.append([float(sims.get(k, np.nan)) for k in keys])
             say(f"{wave}: run {i + 1} of {x.shape[0]}")
         return np.array(rows, dtype=float).reshape(len(rows), len(keys))

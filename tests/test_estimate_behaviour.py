@@ -7,6 +7,7 @@ import json
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from calibration.estimate_behaviour import (CONFIG_FILE, behaviour_overrides, figure_moment, fit_rows, read_config,
@@ -107,6 +108,11 @@ def test_end_to_end_on_the_car_study(tmp_path):
     assert any("design: run 10 of 10" in line for line in lines)
     (row,) = [r for r in rows if r["measure"] == "car_reversal_share"]
     assert math.isfinite(row["model_at_estimate"]) and row["ensemble_members"] == 2 and row["target"] == 1.0
+    # Two processes give the same estimate: every parameter set runs on the same random numbers wherever it runs.
+    parallel, rows2, _ = run_estimation(config, cars, verify_members=2, workers=2)
+    np.testing.assert_array_equal(parallel.simulated, result.simulated)
+    np.testing.assert_array_equal(parallel.ensemble, result.ensemble)
+    np.testing.assert_array_equal([r["model_at_estimate"] for r in rows2], [r["model_at_estimate"] for r in rows])
 
 
 def test_cli_refuses_an_existing_output_folder_before_running(tmp_path):

@@ -36,7 +36,9 @@ def register(sub) -> None:
     p.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (default calibration/estimated)")
     p.add_argument("--replace", action="store_true", help="overwrite the output folder if it exists")
     p.add_argument("--verify-members", type=positive_int, default=None,
-                   help="simulate only this many ensemble members for the fit table (default all)")
+                   help="ensemble members simulated for the fit table (default [method] fit_table_members)")
+    p.add_argument("--workers", type=positive_int, default=1,
+                   help="processes running parameter sets in parallel (default 1; the result does not depend on it)")
     p.add_argument("--quick", action="store_true",
                    help="a small design and short chains: checks the pipeline end to end, not an estimate to use")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
