@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import csv
 import datetime as dt
 import io
+import json
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -30,7 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from model.rng import RandomStreams
-from model.simulation import PairResult, simulate_replication
+from model.simulation import PairResult, intervals_cover, simulate_replication
 from model.scenario import Scenario, ScenarioError, scenario_from_dict
 from model.sectors import SECTOR_INDEX, SECTORS
 
@@ -273,7 +275,8 @@ class StudyResult:
 
 
 def run_study(study: Study, *, scale: float, seed: int, replications: int,
-              progress: Callable[[str], None] | None = None, behaviour: dict[str, Any] | None = None) -> StudyResult:
+              progress: Callable[[str], None] | None = None, behaviour: dict[str, Any] | None = None,
+              behaviour_choice: str = "ensemble") -> StudyResult:
     """Run one study's scenario against its counterfactual, ``replications`` times.
 
     ``behaviour`` overrides behaviour parameters as a scenario's [behaviour] table
@@ -281,6 +284,8 @@ def run_study(study: Study, *, scale: float, seed: int, replications: int,
     """
     raw = study.raw if not behaviour else {**study.raw, "behaviour": copy.deepcopy(behaviour)}
     scenario = scenario_from_dict(raw, f"{EVIDENCE_FILE.name} [studies.{study.name}]")
+    # The estimation sets every estimated parameter itself; otherwise replications follow the chosen behaviour.
+    scenario = dataclasses.replace(scenario, behaviour_choice="documented" if behaviour else behaviour_choice)
     measures: dict[str, list[float]] = {}
     for r in range(replications):
         pair = simulate_replication(scenario, scale, RandomStreams.from_seed(seed, r), tool_breakdown=False)
@@ -292,9 +297,10 @@ def run_study(study: Study, *, scale: float, seed: int, replications: int,
 
 
 def run_evidence(studies: list[Study], *, scale: float = 0.2, seed: int = 0, replications: int = 3,
-                 progress: Callable[[str], None] | None = None) -> list[StudyResult]:
-    """Run every study."""
-    return [run_study(s, scale=scale, seed=seed, replications=replications, progress=progress) for s in studies]
+                 progress: Callable[[str], None] | None = None, behaviour_choice: str = "ensemble") -> list[StudyResult]:
+    """Run every study; replication r runs with the behaviour ``behaviour_choice`` gives it."""
+    return [run_study(s, scale=scale, seed=seed, replications=replications, progress=progress,
+                      behaviour_choice=behaviour_choice) for s in studies]
 
 
 def comparison_rows(results: list[StudyResult]) -> list[dict[str, Any]]:
@@ -314,10 +320,11 @@ def comparison_rows(results: list[StudyResult]) -> list[dict[str, Any]]:
     return rows
 
 
-def format_comparison(results: list[StudyResult], rows: list[dict[str, Any]]) -> str:
+def format_comparison(results: list[StudyResult], rows: list[dict[str, Any]], behaviour_note: str = "",
+                      covers: str = "sampling noise only") -> str:
     """The comparison as text for the terminal."""
-    lines = ["The model beside the published evidence (behaviour parameters as in model/parameters/behaviour.toml;"
-             " nothing tuned to these figures)"]
+    lines = [f"The model beside the published evidence. Behaviour: {behaviour_note}. The model's range over "
+             f"replications covers {covers}."]
     for res in results:
         s = res.study
         lines.append("")
@@ -360,6 +367,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="share of the city's households simulated (default 0.2)")
     p.add_argument("--seed", type=seed_arg, default=0, help="root seed, 0 to 2**63-1 (default 0)")
     p.add_argument("--out", help="also write the comparison as CSV to this file (must not exist)")
+    p.add_argument("--json", help="also write the comparison and what its ranges cover as JSON to this file (must not exist)")
+    p.add_argument("--behaviour", choices=("ensemble", "point", "documented"), default="ensemble",
+                   help="ensemble (default): replication r runs estimated parameter set r; point: the point estimate; "
+                        "documented: behaviour.toml values (all three are the documented values until an estimate "
+                        "is committed)")
     p.add_argument("--evidence-file", default=str(EVIDENCE_FILE), help="studies file (default calibration/evidence.toml)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
 
@@ -387,18 +399,50 @@ def main_with_args(args: argparse.Namespace) -> int:
             check_output_file(out)
         except OutputFolderError as exc:
             raise EvidenceError(str(exc)) from None
+    json_out = Path(args.json) if args.json else None
+    if json_out is not None:
+        from model.output_folder import OutputFolderError, check_output_file
+
+        try:
+            check_output_file(json_out, option="--json")
+        except OutputFolderError as exc:
+            raise EvidenceError(str(exc)) from None
 
     def progress(line: str) -> None:
         if not args.quiet:
             print(line, file=sys.stderr, flush=True)
 
-    results = run_evidence(studies, scale=args.scale, seed=args.seed, replications=args.replications, progress=progress)
+    results = run_evidence(studies, scale=args.scale, seed=args.seed, replications=args.replications, progress=progress,
+                           behaviour_choice=args.behaviour)
     rows = comparison_rows(results)
-    print(format_comparison(results, rows))
+    labels = _replication_labels(args.behaviour, args.replications)
+    covers = intervals_cover(labels)
+    note = labels[0] if len(set(labels)) == 1 else f"estimated ensemble, {len(set(labels))} sets"
+    print(format_comparison(results, rows, note, covers))
     if out is not None:
         atomic_write(out, rows_csv(rows))
         print(f"\nwritten to {out}")
+    if json_out is not None:
+        atomic_write(json_out, json.dumps({"behaviour": args.behaviour, "replication_behaviour": labels,
+                                           "ranges_cover": covers, "scale": args.scale, "seed": args.seed,
+                                           "replications": args.replications, "rows": rows},
+                                          indent=2, ensure_ascii=False, default=_json_number) + "\n")
+        print(f"\nwritten to {json_out}")
     return 0
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def _replication_labels(choice: str, replications: int) -> list[str]:
+    """Which behaviour each replication of a study runs with (the same for every study)."""
+    from model.parameters import BehaviourParameters
+    from model.parameters.ensemble import behaviour_for_replication
+
+    return [behaviour_for_replication(BehaviourParameters.default(), r, choice)[1] for r in range(replications)]
 
 
 def main(argv: list[str] | None = None) -> int:

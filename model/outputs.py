@@ -25,7 +25,7 @@ from model import __version__
 from model.output_folder import OutputFolder, write_folder
 from model.rng import RandomStreams
 from model.scenario import Scenario
-from model.simulation import PairResult
+from model.simulation import PairResult, replication_behaviour
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,6 +131,8 @@ def build_manifest(scenario: Scenario, scale: float, seed: int, replications: in
         "seed": seed,
         "replications": replications,
         "replication_seeds": [s.describe() for s in streams],
+        "behaviour_choice": scenario.behaviour_choice,
+        "replication_behaviour": [replication_behaviour(scenario, s.replication)[1] for s in streams],
         "tool_breakdown": tool_breakdown,
         "versions": package_versions(),
         "git_commit": git_commit(),

@@ -29,6 +29,12 @@ class RandomStreams:
         """Streams for replication ``replication`` of a run seeded with ``seed``."""
         return cls(np.random.SeedSequence(seed, spawn_key=(replication,)))
 
+    @property
+    def replication(self) -> int:
+        """The replication index these streams were made for (``from_seed``'s ``replication``)."""
+        key = self.seed_sequence.spawn_key
+        return int(key[0]) if key else 0
+
     def get(self, name: str, day: int = -1) -> np.random.Generator:
         """The generator for rule ``name`` on ``day`` (-1 for set-up draws)."""
         key = (zlib.crc32(name.encode("utf-8")), day + 1)

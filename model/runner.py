@@ -17,7 +17,7 @@ from model.outputs import RunResult, build_manifest
 from model.economy import payback_end_date
 from model.rng import RandomStreams
 from model.scenario import Scenario
-from model.simulation import runs_per_replication, simulate_replication
+from model.simulation import intervals_cover, runs_per_replication, simulate_replication
 from model.summary import FIGURE_DEFINITIONS, combine_replications, daily_frames, replication_summary
 
 __all__ = ["RunResult", "run_scenario"]
@@ -74,5 +74,6 @@ def run_scenario(scenario: Scenario, *, scale: float = 0.05, seed: int = 0, repl
                "start_date": scenario.start.isoformat(), "end_date": scenario.end.isoformat(),
                "payback_end_date": payback_end_date(scenario).isoformat(), "figures": FIGURE_DEFINITIONS,
                "scale": scale, "seed": seed, "replications": replications, "currency": "yuan",
+               "intervals_cover": intervals_cover(manifest["replication_behaviour"]),
                **combine_replications(summaries)}
     return RunResult(scenario, summary, summaries, combined, manifest, pairs)

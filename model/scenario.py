@@ -130,6 +130,9 @@ class Scenario:
     raw: dict[str, Any] = field(repr=False)
     provenance: dict[str, str] = field(repr=False, default_factory=dict)
     unsourced: tuple[str, ...] = ()
+    #: Which behaviour replications run with: 'ensemble' (replication r uses estimated set r), 'point' or
+    #: 'documented' (model/parameters/ensemble.py); set by the commands' --behaviour.
+    behaviour_choice: str = "ensemble"
 
     @property
     def days(self) -> int:

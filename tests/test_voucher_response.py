@@ -9,7 +9,7 @@ from conftest import build, small_city
 from model.rng import RandomStreams
 from model.rules.voucher_response import (earmarked_trade_up_yuan, expected_shortfall_yuan, voucher_is_labelled,
                                           voucher_trip_worthwhile)
-from model.runner import simulate_replication
+from model.simulation import simulate_replication
 from model.sectors import SECTOR_INDEX, SECTORS
 
 

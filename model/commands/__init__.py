@@ -114,6 +114,14 @@ def check_scale(scale: float, households: float, name: str, option: str = "--sca
                            f"{MIN_SAMPLED_HOUSEHOLDS} sampled households)")
 
 
+def add_behaviour_argument(p: argparse.ArgumentParser) -> None:
+    """--behaviour: which behaviour parameters replications run with (model/parameters/ensemble.py)."""
+    p.add_argument("--behaviour", choices=("ensemble", "point", "documented"), default="ensemble",
+                   help="ensemble (default): replication r runs estimated parameter set r, so intervals include "
+                        "behavioural uncertainty; point: the point estimate; documented: behaviour.toml values. "
+                        "Without a committed estimate all three run the documented values")
+
+
 def register_all(subparsers) -> None:
     """Register every command module of this package, in name order."""
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import sys
 import warnings
 from pathlib import Path
 
-from model.commands import PROJECT_ROOT, check_scale, positive_fraction, positive_int, seed_arg
+from model.commands import PROJECT_ROOT, add_behaviour_argument, check_scale, positive_fraction, positive_int, seed_arg
 from model.output_folder import check_output_folder, claim_output_folder
 from model.scenario import load_scenario
 
@@ -126,6 +127,8 @@ def print_summary(summary: dict, out_dir: Path, scenario=None) -> None:
             print(f"  no target can be evaluated: all {len(out_of_scope)} are outside the model's scope (see summary.json)")
         else:
             print(f"  targets outside the model's scope (see summary.json): {', '.join(out_of_scope)}")
+    if "intervals_cover" in summary:
+        print(f"  intervals cover {summary['intervals_cover']}")
     print(f"  written to {out_dir} (README.md there describes every file and column)")
 
 
@@ -148,7 +151,7 @@ def command_run(args: argparse.Namespace) -> int:
 
     if args.out:
         check_output_folder(args.out)  # a bad --out fails before the scenario is even read
-    scenario = load_with_warnings(args.scenario)
+    scenario = dataclasses.replace(load_with_warnings(args.scenario), behaviour_choice=args.behaviour)
     check_scale(args.scale, scenario.city.households, scenario.name)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = Path(args.out) if args.out else PROJECT_ROOT / "results" / f"{scenario.name.replace('/', '-')}-{stamp}"
@@ -183,4 +186,5 @@ def register(sub) -> None:
     p.add_argument("--no-tool-breakdown", action="store_true",
                    help="skip the extra runs that give each tool its own uplift")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_behaviour_argument(p)
     p.set_defaults(func=command_run)

@@ -193,6 +193,8 @@ class BehaviourParameters:
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     # Documented valid range of every parameter (behaviour.toml valid_range); not a behaviour.
     ranges: dict[str, ValidRange] = field(default_factory=dict, compare=False, repr=False)
+    # Paths (name, or name.key for a table entry) given a value other than the documented one by an override.
+    overridden: frozenset[str] = field(default_factory=frozenset, compare=False, repr=False)
 
     @classmethod
     def default(cls) -> "BehaviourParameters":
@@ -255,6 +257,7 @@ class BehaviourParameters:
         known = {f.name: f for f in dataclasses.fields(self) if f.name in _behaviour_names(type(self))}
         changes: dict[str, Any] = {}
         sources = dict(self.sources)
+        overridden = set(self.overridden)
         for name, value in overrides.items():
             if name not in known:
                 raise KeyError(name)
@@ -268,6 +271,7 @@ class BehaviourParameters:
                 for key, v in value.items():
                     if isinstance(v, bool) or not isinstance(v, (int, float)):
                         raise TypeError(f"{name}.{key} must be a number, got {v!r}")
+                    overridden.add(f"{name}.{key}")
                 value = {**current, **value}
             elif isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"{name} must be a number, got {value!r}")
@@ -277,7 +281,9 @@ class BehaviourParameters:
                 value = int(value)
             changes[name] = value
             sources[name] = origin
-        out = dataclasses.replace(self, **changes, sources=sources)
+            if not isinstance(current, dict):
+                overridden.add(name)
+        out = dataclasses.replace(self, **changes, sources=sources, overridden=frozenset(overridden))
         out.check_ranges()
         return out
 
@@ -287,7 +293,7 @@ class BehaviourParameters:
 
 
 #: Fields of BehaviourParameters that are documentation, not behaviour.
-_NOT_BEHAVIOUR = ("sources", "ranges")
+_NOT_BEHAVIOUR = ("sources", "ranges", "overridden")
 
 
 def _behaviour_names(cls: type) -> list[str]:
