@@ -29,7 +29,7 @@ def _published_figures() -> list[Moment]:
     return [Moment(k, float(observed[k]), 0.03 * abs(float(observed[k]))) for k in ("product", "sum_sq", "log_h", "ratio")]
 
 
-FAST = Settings(seed=7, design_points=30, refine_points=20, ensemble_size=50, walkers=16, steps=400, burn=300, gp_restarts=0)
+FAST = Settings(seed=7, design_points=30, refine_points=20, ensemble_size=50, walkers=12, steps=250, burn=150, gp_restarts=0)
 
 
 def test_recovers_known_parameters_on_a_synthetic_problem():
@@ -56,7 +56,7 @@ def test_recovers_known_parameters_on_a_synthetic_problem():
 
 def test_same_seed_same_estimate_and_another_seed_differs():
     figures = _published_figures()
-    quick = Settings(seed=3, design_points=16, refine_points=0, ensemble_size=20, walkers=8, steps=100, burn=50, gp_restarts=0)
+    quick = Settings(seed=3, design_points=16, refine_points=0, ensemble_size=20, walkers=8, steps=40, burn=20, gp_restarts=0)
     a = estimate(_simulator(1), PRIORS, figures, quick)
     b = estimate(_simulator(1), PRIORS, figures, quick)
     np.testing.assert_allclose(a.ensemble, b.ensemble)

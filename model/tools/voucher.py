@@ -49,7 +49,8 @@ assumption):
 ``voucher_claim_interest`` (batches claimed out within minutes, Liu et al. 2021; Xing et al. 2023),
 ``digital_access`` (CNNIC 2021), ``voucher_platform_share`` (iResearch 2020 payment shares),
 ``voucher_attention_per_day`` (near Hangzhou's 70.2% redemption), ``voucher_loss_aversion`` (Liu et al.
-2021; Kahneman & Tversky 1979), ``topup_value_share``, ``pull_forward_share`` and ``pull_forward_days``
+2021; Kahneman & Tversky 1979), ``voucher_trip_cost_yuan`` and ``voucher_earmark_share``
+(``model/rules/voucher_response.py``: Liu et al. 2021; Xing et al. 2023; Kim, Koh & Lyou 2023), ``topup_value_share``, ``pull_forward_share`` and ``pull_forward_days``
 (Xing et al. 2023), ``ticket_mean_yuan``, ``ticket_sigma`` and ``online_share`` (as in
 ``rules/spending.py``), ``windfall_mpc_*`` and ``windfall_spending_days`` (Parker et al. 2013), and the
 merchant opt-in's ``merchant_gross_margin``, ``voucher_admin_cost_yuan`` and
