@@ -178,8 +178,11 @@ def test_windfall_propensity_falls_with_liquid_savings():
 
 def test_voucher_schedules_pull_forward_and_windfall_spending():
     """A catering voucher schedules, for later days, the windfall households set aside and minus the
-    pull-forward share of its induced spending: scheduled = windfall set aside − share × induced."""
-    pair = run_pair(small_city(tools={"v": voucher(20, 60, 600000, sectors=("catering",))}))
+    pull-forward share of its induced spending: scheduled = windfall set aside − share × induced. With no
+    earmarked value (no pricier items, which replace nothing later) all induced spending is pulled from later."""
+    raw = small_city(tools={"v": voucher(20, 60, 600000, sectors=("catering",))})
+    raw["behaviour"] = {"voucher_earmark_share": 0.0}
+    pair = run_pair(raw)
     pol = pair.policy
     p = pol.params
     induced = pol.books_with_payback.vouchers["v"].induced_spending_yuan.sum()

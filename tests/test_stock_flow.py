@@ -73,7 +73,7 @@ def finished():
 
 def test_savings_identity_is_checked(finished):
     ledger = finished.savings_ledger
-    assert ledger.voucher_cash_yuan > 0 and ledger.windfall_spent_yuan > 0 and ledger.durable_cash_yuan > 0
+    assert ledger.voucher_cash_yuan != 0 and ledger.windfall_spent_yuan > 0 and ledger.durable_cash_yuan > 0
     ledger.income_yuan += 1000.0
     with pytest.raises(AccountingError, match="savings changed by"):
         check_accounts(finished)
