@@ -339,7 +339,40 @@ def base_year_raw(raw: dict[str, Any], base_year: int) -> dict[str, Any]:
     head.pop("calibration", None)
     head["start_date"] = f"{base_year}-01-01"
     head["end_date"] = f"{base_year}-12-31"
+    out["conditions"] = _conditions_within(out.get("conditions", {}), dt.date(base_year, 1, 1),
+                                           dt.date(base_year, 12, 31))
     return out
+
+
+def _conditions_within(conditions: dict[str, Any], first: dt.date, last: dt.date) -> dict[str, Any]:
+    """The conditions' schedules cut to the days from ``first`` to ``last``.
+
+    A scenario's conditions may run over its whole horizon, and the reader refuses a
+    date outside the horizon; the base-year run keeps only what falls in its year.
+    A condition with nothing left in that year is dropped.
+    """
+    def as_date(value: Any) -> dt.date:
+        value = value.get("value") if isinstance(value, dict) else value
+        return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+    kept: dict[str, Any] = {}
+    for name, condition in conditions.items():
+        if not isinstance(condition, dict) or not isinstance(condition.get("schedule"), list):
+            kept[name] = condition  # malformed: left for the reader to refuse with its own message
+            continue
+        schedule = []
+        for period in condition["schedule"]:
+            try:
+                start, end = as_date(period["start"]), as_date(period["end"])
+            except (KeyError, TypeError, ValueError):
+                schedule.append(period)
+                continue
+            if end < first or start > last:
+                continue
+            schedule.append({**period, "start": max(start, first), "end": min(end, last)})
+        if schedule:
+            kept[name] = {**condition, "schedule": schedule}
+    return kept
 
 
 def fit_scale(households: float, sample: int = FIT_HOUSEHOLDS) -> float:

@@ -261,3 +261,22 @@ def test_written_files_replace_old_ones_whole(tmp_path):
         result.fitted.household_retail_share
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary files left
     assert csv_path.read_text(encoding="utf-8").startswith("target,label,year,statistic,simulated,error")
+
+
+@pytest.mark.parametrize("city", ["lhasa", "diqing", "tianjin", "pingliang", "guangyuan"])
+def test_the_base_year_run_of_every_city_plan_loads_with_its_conditions_cut_to_that_year(city):
+    """The strict reader refuses condition dates outside the horizon; the base-year run keeps only its year."""
+    from model.scenario import read_scenario_file
+    path = city_scenario_path(city)
+    raw = read_scenario_file(path)
+    year = int(raw["city"]["base_year"])
+    scenario = scenario_from_dict(base_year_raw(raw, year), str(path))
+    assert scenario.start.year == scenario.end.year == year
+    periods = [p for c in scenario.conditions for p in c.periods]
+    assert all(p.start.year == year and p.end.year == year for p in periods)
+    # What the scenario's own conditions say about that year is kept, day for day.
+    full = scenario_from_dict(raw, str(path))
+    def days_in_year(conditions):
+        return sum((min(p.end, scenario.end) - max(p.start, scenario.start)).days + 1
+                   for c in conditions for p in c.periods if p.end >= scenario.start and p.start <= scenario.end)
+    assert days_in_year(scenario.conditions) == days_in_year(full.conditions) > 0
