@@ -25,6 +25,11 @@ def test_run_writes_summary_series_and_manifest(tmp_path):
     proc = run_cli(str(EXAMPLE), "--scale", "0.02", "--seed", "4", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "extra 社零" in proc.stdout and "net leverage" in proc.stdout
+    # The header's count of simulated days is the progress bar's total (runs go on past the horizon for paybacks).
+    import re
+    announced = re.search(r"the progress bar counts simulated days \(([\d,]+)\)", proc.stderr)
+    bar_totals = set(re.findall(r"\d+/(\d+) \[", proc.stderr))
+    assert announced and bar_totals == {announced.group(1).replace(",", "")}, proc.stderr[-2000:]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     for key in REQUIRED:
         assert key in summary

@@ -162,9 +162,15 @@ def command_run(args: argparse.Namespace) -> int:
             per = runs_per_replication(scenario, not args.no_tool_breakdown)
             what = "the plan and its no-policy counterfactual" + (
                 f", and each of its {len(scenario.tools)} tools alone" if per > 2 else "")
+            from model.economy import payback_end_date
+
+            # Every simulation runs past the horizon to the payback end, so the bar counts those days too.
+            payback_end = payback_end_date(scenario)
+            days = (payback_end - scenario.start).days + 1
             print(f"{scenario.title}: {args.replications} replication(s) x {per} simulations ({what}) = "
-                  f"{args.replications * per} simulations of {scenario.days} days; the progress bar counts simulated "
-                  f"days ({args.replications * per * scenario.days:,})", file=sys.stderr)
+                  f"{args.replications * per} simulations of {days} days ({scenario.days} in the plan's horizon, "
+                  f"then to {payback_end} for what is paid back after it); the progress bar counts simulated "
+                  f"days ({args.replications * per * days:,})", file=sys.stderr)
         result = run_scenario(scenario, scale=args.scale, seed=args.seed, replications=args.replications,
                               tool_breakdown=not args.no_tool_breakdown, progress=not args.quiet)
         written = result.write(folder)
