@@ -115,7 +115,7 @@ MUTATIONS: tuple[Mutation, ...] = (
              ("tests/test_mechanisms.py::test_windfall_propensity_falls_with_liquid_savings", GOLDEN)),
     # ---------------------------------------------------------------- rules/durables.py
     Mutation("car subsidy adds sales on top of the waiting pool (subsidised buyers stay in the market)",
-             "model/rules/durables.py", "keep[idx] = False", "keep[idx] = ~subsidised",
+             "model/rules/durables.py", "keep[buying] = False", "keep[buying] = ~subsidised",
              ("tests/test_mechanisms.py::test_car_subsidy_pulls_purchases_forward_and_leaves_a_dip", GOLDEN)),
     Mutation("a subsidy induces no new entries into the market", "model/rules/durables.py",
              "hazard = hazard * (subsidy_hazard_multiplier(discount, self.entry_elasticity) - 1.0)",
@@ -130,7 +130,7 @@ MUTATIONS: tuple[Mutation, ...] = (
              "old = age_years >= tool.min_item_age_years", "old = age_years >= 0.0",
              ("tests/test_mechanisms.py::test_appliance_trade_in_only_pays_households_with_an_old_item",)),
     Mutation("buyers need no savings for the down payment", "model/rules/durables.py",
-             "idx = idx[hh.savings_yuan[rows[idx]] >= cash_needed]", "idx = idx",
+             "buying = buying[hh.savings_yuan[rows[buying]] >= cash_needed]", "buying = buying",
              ("tests/test_accounting.py::test_negative_savings_and_broken_breakdowns_are_caught",
               "tests/test_accounting.py::test_accounting_holds_for_random_scenarios", GOLDEN)),
     # ---------------------------------------------------------------- rules/night_economy.py
@@ -139,7 +139,7 @@ MUTATIONS: tuple[Mutation, ...] = (
              'model.books.supported(self.tool.name)[day, SECTOR_INDEX["night_market"]] += 2 * total_night_yuan * supported',
              ("tests/test_gross_leverage.py::test_night_allowance_supports_the_sales_of_the_merchants_it_paid_not_the_whole_city",)),
     Mutation("no night spending is moved from the daytime", "model/rules/night_economy.py",
-             "moved = (1.0 - p.night_new_spending_share) * extra", "moved = 0.0 * extra",
+             "moved = (1.0 - params.night_new_spending_share) * extra", "moved = 0.0 * extra",
              ("tests/test_mechanisms.py::test_night_allowance_raises_merchants_open_late",)),
     Mutation("merchants ignore the allowance when deciding to open late", "model/rules/night_economy.py",
              "self.share + support > self.cost", "self.share + 0.0 * support > self.cost",

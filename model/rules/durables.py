@@ -99,21 +99,21 @@ class DurableMarket:
     def __init__(self, model, kind: str, active_tools: dict):
         self.model = model
         self.kind = kind
-        p = model.params
+        params = model.params
         hh = model.households
-        self.price = p.car_price_yuan if kind == "cars" else p.appliance_price_yuan
-        self.shape = p.car_weibull_shape if kind == "cars" else p.appliance_weibull_shape
-        self.scale_years = p.car_weibull_scale_years if kind == "cars" else p.appliance_weibull_scale_years
-        self.shopping_days = float(p.durable_shopping_days[kind])
-        self.timing_elasticity = p.durable_timing_elasticity[kind]
-        self.entry_elasticity = p.durable_entry_elasticity[kind]
+        self.price = params.car_price_yuan if kind == "cars" else params.appliance_price_yuan
+        self.shape = params.car_weibull_shape if kind == "cars" else params.appliance_weibull_shape
+        self.scale_years = params.car_weibull_scale_years if kind == "cars" else params.appliance_weibull_scale_years
+        self.shopping_days = float(params.durable_shopping_days[kind])
+        self.timing_elasticity = params.durable_timing_elasticity[kind]
+        self.entry_elasticity = params.durable_entry_elasticity[kind]
         # Only the tools of this run set the induced layer's bound: the no-subsidy layer must not depend on them.
-        self.induced_bound_multiplier = float(subsidy_hazard_multiplier(_max_discount_share(kind, active_tools, p),
+        self.induced_bound_multiplier = float(subsidy_hazard_multiplier(_max_discount_share(kind, active_tools, params),
                                                                         self.entry_elasticity)) - 1.0
         if kind == "cars":
             self.purchase_day = hh.car_purchase_day.reshape(-1, 1)  # views: updates land in the households
             self.owns = hh.owns_car.reshape(-1, 1)
-            self.first_hazard = first_car_hazard_per_year(hh.income_month_yuan, p)
+            self.first_hazard = first_car_hazard_per_year(hh.income_month_yuan, params)
         else:
             self.purchase_day = hh.appliance_purchase_day
             self.owns = None
@@ -208,23 +208,23 @@ class DurableMarket:
                      induced: bool) -> None:
         """Thin a Poisson stream of candidates at ``bound_day``: the no-subsidy hazard, or the induced extra."""
         hh = self.model.households
-        k = rng.poisson(hh.n * self.items * bound_day)
-        flat = rng.integers(0, hh.n * self.items, size=k)
-        accept = rng.random(k)
-        eligibility = rng.random(k)
-        if k == 0:
+        n_candidates = rng.poisson(hh.n * self.items * bound_day)
+        flat = rng.integers(0, hh.n * self.items, size=n_candidates)
+        accept = rng.random(n_candidates)
+        eligibility = rng.random(n_candidates)
+        if n_candidates == 0:
             return
         rows, items = np.divmod(flat, self.items)
         # Each candidate's patience and draws are made before acceptance, so a candidate gets the
         # same ones whether or not it enters.
-        patience = rng.exponential(size=k)
-        draw = rng.random(k)
+        patience = rng.exponential(size=n_candidates)
+        draw = rng.random(n_candidates)
         hazard = self._decision_hazard_per_year(rows, items, day) * multiplier / DAYS_PER_YEAR
         if induced:
             offers = self._offers(day, rows, items, eligibility)
             if not offers:
                 return
-            discount = sum(g + m for _, g, m in offers) / self.price
+            discount = sum(gov + merch for _, gov, merch in offers) / self.price
             hazard = hazard * (subsidy_hazard_multiplier(discount, self.entry_elasticity) - 1.0)
         enter = accept * bound_day < hazard
         self._enter(rows[enter], items[enter], patience[enter], eligibility[enter], draw[enter])
@@ -232,97 +232,97 @@ class DurableMarket:
     def _purchase(self, day: int, multiplier: float) -> None:
         model = self.model
         hh = model.households
-        p = model.params
+        params = model.params
         if self.pool_rows.size == 0:
             return
         rows, items = self.pool_rows, self.pool_items
         offers = self._offers(day, rows, items, self.pool_eligibility_draw)
-        gov_total = sum((g for _, g, _ in offers), np.zeros(rows.size))
-        merch_total = sum((m for _, _, m in offers), np.zeros(rows.size))
+        gov_total = sum((gov for _, gov, _ in offers), np.zeros(rows.size))
+        merch_total = sum((merch for _, _, merch in offers), np.zeros(rows.size))
         rate = multiplier / self.shopping_days * subsidy_hazard_multiplier((gov_total + merch_total) / self.price,
                                                                            self.timing_elasticity)
         self.pool_progress += rate
-        idx = np.flatnonzero(self.pool_progress >= self.pool_patience)
+        buying = np.flatnonzero(self.pool_progress >= self.pool_patience)
         # One purchase of a kind per household a day keeps the savings check exact.
-        _, first = np.unique(rows[idx], return_index=True)
-        idx = idx[np.sort(first)]
+        _, first = np.unique(rows[buying], return_index=True)
+        buying = buying[np.sort(first)]
         # A buyer counts on a subsidy only if the pool can still pay it when its turn comes;
         # the savings check uses what it will actually get.
-        gov_expected = np.zeros(idx.size)
-        merch_expected = np.zeros(idx.size)
+        gov_expected = np.zeros(buying.size)
+        merch_expected = np.zeros(buying.size)
         for effect, gov, merch in offers:
-            covered = model.funds[effect.name].coverable(gov[idx] * hh.weight)
-            gov_expected += np.where(covered, gov[idx], 0.0)
-            merch_expected += np.where(covered & (gov[idx] > 0), merch[idx], 0.0)
+            covered = model.funds[effect.name].coverable(gov[buying] * hh.weight)
+            gov_expected += np.where(covered, gov[buying], 0.0)
+            merch_expected += np.where(covered & (gov[buying] > 0), merch[buying], 0.0)
         if self.kind == "cars":
-            cash_needed = np.maximum(p.car_down_payment_share * self.price - gov_expected, 0.0)
+            cash_needed = np.maximum(params.car_down_payment_share * self.price - gov_expected, 0.0)
         else:
             cash_needed = np.maximum(self.price - gov_expected - merch_expected, 0.0)
-        idx = idx[hh.savings_yuan[rows[idx]] >= cash_needed]
-        if idx.size == 0:
+        buying = buying[hh.savings_yuan[rows[buying]] >= cash_needed]
+        if buying.size == 0:
             return
-        buyers, bought = rows[idx], items[idx]
-        w = hh.weight
-        received = np.zeros(idx.size)
-        discount = np.zeros(idx.size)
+        buyers, bought = rows[buying], items[buying]
+        household_weight = hh.weight
+        received = np.zeros(buying.size)
+        discount = np.zeros(buying.size)
         paid_mask = {}
         for effect, gov, merch in offers:
-            paid = model.funds[effect.name].pay_many(gov[idx] * w, "household", day)
+            paid = model.funds[effect.name].pay_many(gov[buying] * household_weight, "household", day)
             got = paid > 0
-            received += paid / w
-            merchant_part = np.where(got, merch[idx], 0.0)  # the merchant discount comes with the subsidised sale
+            received += paid / household_weight
+            merchant_part = np.where(got, merch[buying], 0.0)  # the merchant discount comes with the subsidised sale
             discount += merchant_part
             paid_mask[effect.name] = got
-            model.books.cofunding(effect.name)[day] += float(merchant_part.sum()) * w
-            model.books.subsidised(effect.name)[day] += float(got.sum()) * w
+            model.books.cofunding(effect.name)[day] += float(merchant_part.sum()) * household_weight
+            model.books.subsidised(effect.name)[day] += float(got.sum()) * household_weight
             model.books.supported(effect.name)[day, SECTOR_INDEX[self.kind]] += float(
-                np.where(got, self.price - merchant_part, 0.0).sum()) * w
-            np.add.at(model.books.household_benefit, hh.cell[buyers], paid + merchant_part * w)
-            np.add.at(model.books.household_benefit_by_row, buyers, paid / w + merchant_part)
+                np.where(got, self.price - merchant_part, 0.0).sum()) * household_weight
+            np.add.at(model.books.household_benefit, hh.cell[buyers], paid + merchant_part * household_weight)
+            np.add.at(model.books.household_benefit_by_row, buyers, paid / household_weight + merchant_part)
         # A unit paid for by several tools is one transaction in the scenario's supported sales.
-        subsidised = np.zeros(idx.size, dtype=bool)
+        subsidised = np.zeros(buying.size, dtype=bool)
         for mask in paid_mask.values():
             subsidised |= mask
         model.books.supported_any[day, SECTOR_INDEX[self.kind]] += float(
-            np.where(subsidised, self.price - discount, 0.0).sum()) * w
+            np.where(subsidised, self.price - discount, 0.0).sum()) * household_weight
         if self.kind == "cars":
-            cash = np.maximum(p.car_down_payment_share * self.price - received, 0.0)
-            online = np.zeros(idx.size, dtype=bool)
+            cash = np.maximum(params.car_down_payment_share * self.price - received, 0.0)
+            online = np.zeros(buying.size, dtype=bool)
             above = 1.0
-            model.books.cars_sold[day] += idx.size * w
+            model.books.cars_sold[day] += buying.size * household_weight
         else:
             cash = np.maximum(self.price - received - discount, 0.0)
-            online_p = np.minimum(p.online_share["appliances"] * hh.online_affinity[buyers], 0.95)
-            online = self.pool_draw[idx] < online_p
+            online_p = np.minimum(params.online_share["appliances"] * hh.online_affinity[buyers], 0.95)
+            online = self.pool_draw[buying] < online_p
             above = model.above_quota_share[SECTOR_INDEX["appliances"]]
-            model.books.appliances_sold[day] += idx.size * w
+            model.books.appliances_sold[day] += buying.size * household_weight
         hh.savings_yuan[buyers] -= cash
         model.savings_ledger.durable_cash_yuan += float(cash.sum())
-        model.books.book_sales(day, hh.cell[buyers], SECTOR_INDEX[self.kind], online, above, (self.price - discount) * w)
+        model.books.book_sales(day, hh.cell[buyers], SECTOR_INDEX[self.kind], online, above, (self.price - discount) * household_weight)
         self.purchase_day[buyers, bought] = day
         if self.owns is not None:
             self.owns[buyers, bought] = True
         self._windfall(day, buyers, received)
         if self.kind == "cars":
-            self._record_dealers(idx, paid_mask, w)
+            self._record_dealers(buying, paid_mask, household_weight)
         for effect in model.tool_effects.values():
             effect.on_durable_purchase(self.kind, day, buyers, self.price, subsidised)
         keep = np.ones(rows.size, dtype=bool)
-        keep[idx] = False
+        keep[buying] = False
         self.in_market[buyers, bought] = False
         for name in ("pool_rows", "pool_items", "pool_patience", "pool_progress", "pool_eligibility_draw", "pool_draw"):
             setattr(self, name, getattr(self, name)[keep])
 
-    def _record_dealers(self, idx: np.ndarray, paid_mask: dict[str, np.ndarray], w: float) -> None:
+    def _record_dealers(self, buying: np.ndarray, paid_mask: dict[str, np.ndarray], household_weight: float) -> None:
         """Each car goes to a dealer in proportion to its market share."""
         dealers = self.model.car_dealers
         if not dealers:
             return
         cum = np.cumsum([d.sales_weight for d in dealers])
-        which = np.minimum(np.searchsorted(cum / cum[-1], self.pool_draw[idx]), len(dealers) - 1)
+        which = np.minimum(np.searchsorted(cum / cum[-1], self.pool_draw[buying]), len(dealers) - 1)
         for i, dealer_index in enumerate(which):
             tool_name = next((n for n, mask in paid_mask.items() if mask[i]), None)
-            dealers[dealer_index].record_sale(w, self.price * w, tool_name)
+            dealers[dealer_index].record_sale(household_weight, self.price * household_weight, tool_name)
 
     def _windfall(self, day: int, buyers: np.ndarray, received: np.ndarray) -> None:
         """A subsidy received is cash the household did not have to spend: part of it is spent later."""

@@ -77,16 +77,16 @@ class NightEconomy:
 
     def __init__(self, model):
         self.model = model
-        p = model.params
-        m = model.merchants
-        self.merchant_rows = np.flatnonzero(np.isin(m.sector, [SECTOR_INDEX[s] for s in NIGHT_SECTORS]))
-        sales = m.annual_sales_yuan[self.merchant_rows]
+        params = model.params
+        merchants = model.merchants
+        self.merchant_rows = np.flatnonzero(np.isin(merchants.sector, [SECTOR_INDEX[s] for s in NIGHT_SECTORS]))
+        sales = merchants.annual_sales_yuan[self.merchant_rows]
         self.share = sales / max(sales.sum(), 1e-12)
-        self.cost = m.late_cost_yuan[self.merchant_rows]
-        self.area = m.floor_area_m2[self.merchant_rows]
-        self.above = m.above_quota[self.merchant_rows]
-        self.sector = m.sector[self.merchant_rows]
-        self.margin = np.array([p.merchant_gross_margin[s] for s in SECTORS])[self.sector]
+        self.cost = merchants.late_cost_yuan[self.merchant_rows]
+        self.area = merchants.floor_area_m2[self.merchant_rows]
+        self.above = merchants.above_quota[self.merchant_rows]
+        self.sector = merchants.sector[self.merchant_rows]
+        self.margin = np.array([params.merchant_gross_margin[s] for s in SECTORS])[self.sector]
         # Steady state without support, on an average night: the expected revenue at which
         # the merchants it makes open share exactly the normal night demand.
         demand = float(model.flow.base_yuan[:, NIGHT_COL].sum())
@@ -125,7 +125,7 @@ class NightEconomy:
         Moves the displaced part out of daytime catering and daily goods in place.
         """
         model = self.model
-        p = model.params
+        params = model.params
         support, reduction, acting = self._support(day)
         open_ = self.margin * self.expected_revenue_per_share * self.share + support > self.cost * (1.0 - reduction)
         n_open = int(open_.sum())
@@ -133,20 +133,20 @@ class NightEconomy:
         # Night supply is the open merchants' share of the trade, so a large restaurant staying open
         # draws more visitors than a small stall does.
         open_share = float(self.share[open_].sum())
-        multiplier = (max(open_share, 1e-9) / self.reference_open_share) ** p.night_variety_elasticity
-        ticket = p.ticket_mean_yuan["night_market"]
+        multiplier = (max(open_share, 1e-9) / self.reference_open_share) ** params.night_variety_elasticity
+        ticket = params.ticket_mean_yuan["night_market"]
         qualifying_share = {}
         for effect, offer in acting:
             if offer.consumer_discount_face_yuan > 0:
-                sigma = p.ticket_sigma
+                sigma = params.ticket_sigma
                 qualifying = float(ndtr((np.log(ticket) - sigma**2 / 2 - np.log(offer.consumer_discount_threshold_yuan)) / sigma))
                 effective_rate = offer.consumer_discount_face_yuan * qualifying / ticket
-                multiplier *= 1.0 + p.night_discount_price_elasticity * effective_rate
+                multiplier *= 1.0 + params.night_discount_price_elasticity * effective_rate
                 qualifying_share[effect.name] = qualifying
         normal = flows[:, NIGHT_COL].copy()
         night = normal * multiplier
         extra = night - normal
-        moved = (1.0 - p.night_new_spending_share) * extra
+        moved = (1.0 - params.night_new_spending_share) * extra
         daytime = flows[:, DAYTIME_COLS]
         day_total = daytime.sum(axis=1)
         moved = np.minimum(moved, day_total)  # cannot move more than was spent by day
@@ -168,7 +168,8 @@ class NightEconomy:
         model.books.supported_any[day, SECTOR_INDEX["night_market"]] += total_night * (1.0 - unsupported)
 
         realised = total_night / max(open_share, 1e-9)
-        w = p.night_expectation_weight
-        self.expected_revenue_per_share = (1 - w) * self.expected_revenue_per_share + w * realised
+        expectation_weight = params.night_expectation_weight
+        self.expected_revenue_per_share = ((1 - expectation_weight) * self.expected_revenue_per_share
+                                           + expectation_weight * realised)
         above_share = float(self.share[open_ & self.above].sum() / max(open_share, 1e-12))
         self.above_quota_share_tonight = above_share

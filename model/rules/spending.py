@@ -47,15 +47,15 @@ def trip_profile(spend_day_yuan: np.ndarray, sector_mean_spend_yuan: float, tick
     members' days, each spending the household's per-person amount. People who
     spend more shop both more often and in bigger baskets: the basket scales
     with the square root of spending relative to the sector's per-person mean.
-    The product p x ticket equals the day's expected spending.
+    The product trip_probability x ticket equals the day's expected spending.
     """
     rel = np.maximum(spend_day_yuan, 1e-9) / max(sector_mean_spend_yuan, 1e-9)
     ticket = ticket_mean_yuan * np.sqrt(rel)
-    p = spend_day_yuan / ticket
-    capped = p > MAX_TRIP_PROBABILITY
-    p = np.where(capped, MAX_TRIP_PROBABILITY, p)
+    trip_probability = spend_day_yuan / ticket
+    capped = trip_probability > MAX_TRIP_PROBABILITY
+    trip_probability = np.where(capped, MAX_TRIP_PROBABILITY, trip_probability)
     ticket = np.where(capped, spend_day_yuan / MAX_TRIP_PROBABILITY, ticket)
-    return p, ticket
+    return trip_probability, ticket
 
 
 class FlowSpending:
@@ -69,7 +69,7 @@ class FlowSpending:
     """
 
     def __init__(self, households: HouseholdPopulation, params: BehaviourParameters):
-        w = households.weight
+        household_weight = households.weight
         spend = households.flow_spend_day_yuan
         cells = households.cell
         n_cells = households.n_cells
@@ -83,13 +83,17 @@ class FlowSpending:
         online_weighted = np.zeros((n_cells, n_flow))
         spread = np.exp(params.ticket_sigma ** 2)
         for j, sector in enumerate(FLOW_SECTORS):
-            b = spend[:, j]
-            p, ticket = trip_profile(per_person[:, j], self.sector_mean_spend_yuan[j], params.ticket_mean_yuan[sector])
-            self.base_yuan[:, j] = np.bincount(cells, weights=b * w, minlength=n_cells)
+            sector_spend = spend[:, j]
+            trip_probability, ticket = trip_profile(per_person[:, j], self.sector_mean_spend_yuan[j],
+                                                    params.ticket_mean_yuan[sector])
+            self.base_yuan[:, j] = np.bincount(cells, weights=sector_spend * household_weight, minlength=n_cells)
             # A household's variance is its members' summed; weighted rows stand for w households
             # each, so the sampled cell sum has variance w² Σ Var.
-            variance[:, j] = np.bincount(cells, weights=b * ticket * (spread - p) * w * w, minlength=n_cells)
-            online_weighted[:, j] = np.bincount(cells, weights=b * households.online_affinity * w, minlength=n_cells)
+            variance[:, j] = np.bincount(
+                cells, weights=sector_spend * ticket * (spread - trip_probability) * household_weight * household_weight,
+                minlength=n_cells)
+            online_weighted[:, j] = np.bincount(
+                cells, weights=sector_spend * households.online_affinity * household_weight, minlength=n_cells)
         self.noise_sd_yuan = np.sqrt(np.maximum(variance, 0.0))
         # Gamma(k, θ) has mean kθ and variance kθ²: k = mean²/var, θ = var/mean. Empty cells draw 0
         # (a shape of 0 gives exactly 0); a cell without spread draws its mean (huge shape, tiny scale).
