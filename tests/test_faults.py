@@ -187,10 +187,11 @@ def _running(pid: int) -> bool:
 @pytest.mark.parametrize("settle", [0.0, 3.0], ids=["while-starting", "while-computing"])
 def test_pool_workers_end_when_the_sweep_parent_is_killed(tmp_path, settle):
     sweep = tmp_path / "slow.toml"
-    # Whole-year runs at a larger scale: each takes seconds, so the workers are busy when the parent dies.
+    # Whole-year runs at a larger scale, more of them than two workers finish in a few seconds on a quiet
+    # machine, so the workers are still busy when the parent dies.
     sweep.write_text(f'[sweep]\nscenario = "{EXAMPLE.as_posix()}"\nscale = 0.2\nname = "slow"\ndesign = "grid"\n'
                      'outputs = ["retail_sales_uplift"]\n[[vary]]\nfield = "tools.spring_vouchers.face_value_yuan"\n'
-                     'values = [10, 20, 30, 40]\nassumption = "test"\n', encoding="utf-8")
+                     f'values = {list(range(10, 41))}\nassumption = "test"\n', encoding="utf-8")
     parent = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "sweep", str(sweep), "--out", str(tmp_path / "r"),
                                "--workers", "2", "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
