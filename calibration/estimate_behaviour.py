@@ -31,9 +31,7 @@ once or not at all:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import math
 import os
@@ -49,7 +47,7 @@ from typing import Any, Callable
 import numpy as np
 
 from calibration.estimation import EstimateResult, EstimationError, Moment, Prior, Settings, estimate
-from calibration.evidence import EVIDENCE_FILE, Published, Study, read_evidence, run_study
+from calibration.evidence import EVIDENCE_FILE, Published, Study, read_evidence, rows_csv, run_study
 
 CONFIG_FILE = Path(__file__).resolve().parent / "estimation.toml"
 DEFAULT_OUT = Path(__file__).resolve().parent / "estimated"
@@ -241,15 +239,6 @@ def fit_rows(studies: list[Study], config: EstimationConfig, point_sim: dict[str
     return rows
 
 
-def _csv(rows: list[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-    return buffer.getvalue()
-
-
 def estimate_toml(result: EstimateResult, config: EstimationConfig, command: str) -> str:
     """The point estimate as a documented parameter table."""
     lines = ["# Behaviour parameters estimated jointly from the published evidence (calibration/evidence.toml).",
@@ -264,7 +253,7 @@ def estimate_toml(result: EstimateResult, config: EstimationConfig, command: str
 
 def ensemble_csv(result: EstimateResult) -> str:
     rows = [{"set": i, **d} for i, d in enumerate(result.as_dicts(result.ensemble))]
-    return _csv(rows)
+    return rows_csv(rows)
 
 
 def design_csv(result: EstimateResult) -> str:
@@ -273,7 +262,7 @@ def design_csv(result: EstimateResult) -> str:
     for i, (x, y) in enumerate(zip(result.design, result.simulated)):
         rows.append({"run": i, **{p.name: float(v) for p, v in zip(result.priors, x)},
                      **{k: float(v) for k, v in zip(keys, y)}})
-    return _csv(rows)
+    return rows_csv(rows)
 
 
 def write_outputs(out_dir: Path, files: dict[str, str], *, replace: bool) -> Path:
@@ -398,7 +387,7 @@ def main_with_args(args) -> int:
     files = {
         "behaviour_estimate.toml": estimate_toml(result, config, command),
         "behaviour_ensemble.csv": ensemble_csv(result),
-        "behaviour_fit.csv": _csv(rows),
+        "behaviour_fit.csv": rows_csv(rows),
         "estimation_design.csv": design_csv(result),
         "estimation_manifest.json": manifest(config, result, timings, command),
     }
