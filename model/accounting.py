@@ -17,7 +17,11 @@ breakdowns can be checked against it. ``check_accounts`` raises
   windfalls set aside for spending (``SavingsLedger``);
 * deferred spending scheduled = realised + beyond the last simulated day + lost
   to the floor (a cell cannot spend less than nothing);
-* outlay of every voucher tool = face value × vouchers redeemed;
+* outlay of every voucher tool = face value × vouchers redeemed + what stored-value vouchers not spent
+  in full drew;
+* sales through the issuing payment platform = its share of every sale + the rest of each sale
+  paid wholly through it (voucher transactions) + channel switching (planned purchases moved onto
+  the platform to use a voucher);
 * sales each tool supported, and the scenario's supported sales, are no more
   than the sales of the sectors they belong to.
 """
@@ -48,6 +52,9 @@ class VoucherCounts:
         outstanding: vouchers held at the end of each day.
         gross_spending_yuan: all spending in transactions that used a voucher, per day.
         induced_spending_yuan: spending in those transactions above what was planned, per day.
+        partial_value_yuan: value drawn from stored-value vouchers not (yet) spent in full, per day: each
+            draw counts here until its voucher is spent in full, when the voucher's earlier draws move into
+            face value x redeemed (a negative entry). Zero for vouchers used whole.
     """
 
     issued: np.ndarray
@@ -56,10 +63,11 @@ class VoucherCounts:
     outstanding: np.ndarray
     gross_spending_yuan: np.ndarray
     induced_spending_yuan: np.ndarray
+    partial_value_yuan: np.ndarray
 
     @classmethod
     def zeros(cls, days: int) -> "VoucherCounts":
-        return cls(*(np.zeros(days) for _ in range(6)))
+        return cls(*(np.zeros(days) for _ in cls.__dataclass_fields__))
 
 
 @dataclass
@@ -122,6 +130,15 @@ class DailyBooks:
             paid for by a subsidy and a car voucher counts once.
         supported_non_retail: by tool, lodging and tickets of visits that used a tourism voucher (yuan);
             never in 社零 figures.
+        platform_payment_share: share of every sale paid through the payment platform app vouchers are
+            issued on (behaviour ``voucher_platform_share``).
+        platform_sales: sales paid through that platform (days,), yuan: what a study using the
+            platform's data sees. The platform's share of every sale, plus the rest of sales paid wholly
+            through it (``platform_only_sales``), plus ``channel_switching``.
+        platform_only_sales: sales paid wholly through the platform (the extra spending in transactions
+            that used an app voucher) (days,), yuan.
+        channel_switching: planned purchases that would have been paid through another channel and were
+            paid through the platform to use an app voucher (days,), yuan: new to the platform, not to 社零.
     """
 
     days: int
@@ -141,8 +158,15 @@ class DailyBooks:
     supported_sales: dict[str, np.ndarray] = field(default_factory=dict)
     supported_any: np.ndarray = field(init=False)
     supported_non_retail: dict[str, float] = field(default_factory=dict)
+    platform_payment_share: float = 0.0
+    platform_sales: np.ndarray = field(init=False)
+    platform_only_sales: np.ndarray = field(init=False)
+    channel_switching: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        self.platform_sales = np.zeros(self.days)
+        self.platform_only_sales = np.zeros(self.days)
+        self.channel_switching = np.zeros(self.days)
         self.supported_any = np.zeros((self.days, len(SECTORS)))
         self.retail = np.zeros((self.days, self.n_cells, len(SECTORS), len(CHANNELS), len(SIZE_CLASSES)))
         self.non_retail = np.zeros((self.days, len(NON_RETAIL)))
@@ -153,12 +177,22 @@ class DailyBooks:
         self.cars_sold = np.zeros(self.days)
         self.appliances_sold = np.zeros(self.days)
 
-    def book_sales(self, day: int, cells: np.ndarray, sector: int, online: np.ndarray, above_quota_share: float,
-                   amounts_yuan: np.ndarray) -> None:
-        """Book individual sales (one per entry) in one sector, split by size class in proportion."""
+    def book_sales(self, day: int, cells: np.ndarray, sector: int, online: np.ndarray,
+                   above_quota_share: float | np.ndarray, amounts_yuan: np.ndarray, on_platform: bool = False) -> None:
+        """Book individual sales (one per entry) in one sector, split by size class in proportion.
+
+        ``above_quota_share`` is one share for all entries or one per entry; ``on_platform``: the sales are
+        paid wholly through the voucher platform (otherwise its share of them).
+        """
         amounts = np.asarray(amounts_yuan, dtype=float)
         if amounts.size == 0:
             return
+        total = float(amounts.sum())
+        if on_platform:
+            self.platform_sales[day] += total
+            self.platform_only_sales[day] += total
+        else:
+            self.platform_sales[day] += self.platform_payment_share * total
         channel = np.asarray(online, dtype=np.int64)
         view = self.retail[day, :, sector]
         np.add.at(view, (cells, channel, 0), amounts * above_quota_share)
@@ -178,13 +212,19 @@ class DailyBooks:
         view[:, sectors, 1, 0] += online * above
         view[:, sectors, 1, 1] += online * (1 - above)
         self.retail_running_total[day] += amounts.sum()
+        self.platform_sales[day] += self.platform_payment_share * float(amounts.sum())
+
+    def switch_to_platform(self, day: int, amount_yuan: float) -> None:
+        """Planned purchases (already booked) moved onto the voucher platform from another payment channel."""
+        self.platform_sales[day] += amount_yuan
+        self.channel_switching[day] += amount_yuan
 
     def up_to(self, days: int) -> "DailyBooks":
         """The same books for the first ``days`` days only (views, not copies)."""
         out = copy.copy(self)
         out.days = days
         for name in ("retail", "non_retail", "retail_running_total", "night_merchants_open", "cars_sold",
-                     "appliances_sold", "supported_any"):
+                     "appliances_sold", "supported_any", "platform_sales", "platform_only_sales", "channel_switching"):
             setattr(out, name, getattr(self, name)[:days])
         for name in ("merchant_cofunding", "subsidised_units", "supported_sales"):
             setattr(out, name, {k: v[:days] for k, v in getattr(self, name).items()})
@@ -280,9 +320,21 @@ def _stock_flow_problems(model, books: DailyBooks) -> list[str]:
         if face is None or name not in books.vouchers:
             continue
         paid = model.funds[name].paid_yuan
-        expected = face * float(books.vouchers[name].redeemed.sum())
+        counts = books.vouchers[name]
+        expected = face * float(counts.redeemed.sum()) + float(counts.partial_value_yuan.sum())
         if not _close(paid, expected, max(paid, expected)):
-            problems.append(f"tool {name}: outlay {paid:,.2f} differs from face value x vouchers redeemed {expected:,.2f}")
+            problems.append(f"tool {name}: outlay {paid:,.2f} differs from face value x vouchers redeemed + value "
+                            f"drawn from stored-value vouchers not spent in full {expected:,.2f}")
+    retail_total = float(books.retail.sum())
+    only = float(books.platform_only_sales.sum())
+    switched = float(books.channel_switching.sum())
+    platform = float(books.platform_sales.sum())
+    expected_platform = books.platform_payment_share * (retail_total - only) + only + switched
+    if not _close(platform, expected_platform, max(retail_total, switched)):
+        problems.append(f"sales through the voucher platform {platform:,.2f} != its share "
+                        f"{books.platform_payment_share:g} of sales not paid wholly through it "
+                        f"{retail_total - only:,.2f} + sales paid wholly through it {only:,.2f} + channel switching "
+                        f"{switched:,.2f}")
     sector_sales = books.retail.sum(axis=(0, 1, 3, 4))
     for label, supported in [(f"tool {n}", a.sum(axis=0)) for n, a in books.supported_sales.items()] + \
             [("all tools", books.supported_any.sum(axis=0))]:

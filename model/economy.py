@@ -133,7 +133,7 @@ class CityEconomy(mesa.Model):
         n_hh_cells = hh.n_cells
         self.visitor_cell = n_hh_cells
         self.institution_cell = n_hh_cells + 1
-        self.books = DailyBooks(self.days, n_hh_cells + 2, hh.n)
+        self.books = DailyBooks(self.days, n_hh_cells + 2, hh.n, platform_payment_share=self.params.voucher_platform_share)
         self.flow = FlowSpending(hh, self.params)
         self.deferred = DeferredSpending(self.days, n_hh_cells)
 

@@ -189,6 +189,13 @@ def replication_summary(pair: PairResult) -> dict[str, Any]:
 
     non_retail_uplift = {k: float(pol.books.non_retail[:, i].sum() - base.books.non_retail[:, i].sum())
                          for i, k in enumerate(NON_RETAIL)}
+    # What the voucher platform's data show: its share of every sale, the sales paid wholly through it and
+    # the planned purchases moved onto it to use app vouchers (channel switching, new to the platform only).
+    platform_uplift = float(pol.books.platform_sales.sum() - base.books.platform_sales.sum())
+    switching = float(pol.books.channel_switching.sum() - base.books.channel_switching.sum())
+    wholly = float(pol.books.platform_only_sales.sum() - base.books.platform_only_sales.sum())
+    other_channels = (1.0 - pol.books.platform_payment_share) * (uplift - wholly)
+    size_uplift = (pol.books.retail.sum(axis=(0, 1, 2, 3)) - base.books.retail.sum(axis=(0, 1, 2, 3)))
     return {
         "retail_sales_baseline": retail_base,
         "retail_sales_policy": retail_policy,
@@ -201,6 +208,9 @@ def replication_summary(pair: PairResult) -> dict[str, Any]:
         "gross_leverage": supported / outlay if outlay > 0 else None,
         "net_leverage": uplift / outlay if outlay > 0 else None,
         "net_leverage_with_payback": uplift_with_payback / outlay if outlay > 0 else None,
+        "platform": {"measured_uplift": platform_uplift, "channel_switching": switching,
+                     "uplift_paid_through_other_channels": other_channels},
+        "uplift_above_quota_share": float(size_uplift[0] / uplift) if uplift > 0 else None,
         "uplift_by_sector": {s: float(pol.books.retail[:, :, i].sum() - base.books.retail[:, :, i].sum())
                              for i, s in enumerate(SECTORS)},
         "non_retail_uplift": non_retail_uplift,

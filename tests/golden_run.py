@@ -65,6 +65,9 @@ def golden_figures() -> dict[str, float]:
         out[f"uplift.{sector}"] = summary["uplift_by_sector"][sector]
         out[f"supported_any.{sector}"] = float(pol.books.supported_any[:, i].sum())
     out["uplift.lodging"] = summary["non_retail_uplift"]["lodging"]
+    for key in ("measured_uplift", "channel_switching"):
+        out[f"platform.{key}"] = summary["platform"][key]
+    out["uplift_above_quota_share"] = summary["uplift_above_quota_share"]
     for name, tool in summary["tools"].items():
         for key in ("outlay", "supported_sales", "merchant_cofunding"):
             out[f"tools.{name}.{key}"] = tool[key]

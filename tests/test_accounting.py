@@ -40,6 +40,8 @@ def tool_settings(draw):
             "release_every_days": draw(st.integers(1, 14)),
             "merchant_cofunding_share": draw(st.sampled_from([0.0, 0.5])),
             "usable_online": draw(st.booleans()),
+            "coupons_per_claim": draw(st.sampled_from([1, 1, 3])),
+            "stored_value": threshold == 0.0 and draw(st.booleans()),
         }
     if draw(st.booleans()):
         tools["cars"] = {"kind": "car_subsidy", **common, "funding_shares": levels,

@@ -113,6 +113,7 @@ class BehaviourParameters:
         voucher_loss_aversion: weight on face value on the last day of validity.
         voucher_trip_cost_yuan: cost of a trip made only to use a voucher, besides the goods.
         voucher_earmark_share: share of a voucher's saving spent in its category in the same basket.
+        large_merchant_basket_elasticity: log-odds of a large merchant per log of basket size.
         pull_forward_share: by sector, share of induced spending taken from later spending.
         pull_forward_days: days over which pulled-forward spending is paid back.
         ticket_mean_yuan: by sector, mean transaction size.
@@ -149,6 +150,7 @@ class BehaviourParameters:
     voucher_loss_aversion: float
     voucher_trip_cost_yuan: float
     voucher_earmark_share: float
+    large_merchant_basket_elasticity: float
     pull_forward_share: dict[str, float]
     pull_forward_days: int
     ticket_mean_yuan: dict[str, float]

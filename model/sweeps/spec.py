@@ -37,7 +37,7 @@ DESIGNS = ("grid", "latin_hypercube", "sobol", "morris")
 SUMMARY_KEYS = (
     "retail_sales_baseline", "retail_sales_policy", "retail_sales_uplift", "retail_sales_uplift_share",
     "retail_sales_uplift_with_payback", "government_outlay", "government_outlay_by_level", "merchant_cofunding",
-    "gross_leverage", "net_leverage", "net_leverage_with_payback",
+    "gross_leverage", "net_leverage", "net_leverage_with_payback", "platform", "uplift_above_quota_share",
     "uplift_by_sector", "non_retail_uplift", "tools", "tool_interaction_uplift", "household_benefit",
     "benefit_share", "uplift_share_by_household_group", "night_merchants_open_per_night", "cars_sold", "targets",
 )

@@ -41,6 +41,28 @@ redemption or expiry:
   for a car at the time, and redeemed when they buy; it does not change when
   they buy (a few hundred yuan on a car's price moves the purchase rate by well
   under 1%), so it is spending that would have happened anyway plus a windfall.
+* **Packs and several vouchers held** (``coupons_per_claim``). A claim may
+  hand a household a pack of coupons (券包), and a household may hold coupons
+  of several batches. It plans its day once, uses one coupon per transaction,
+  soonest-expiring first, on as many of its planned transactions as it
+  chooses, and weighs waiting by the chance that enough later transactions
+  reach the threshold for all the coupons it holds
+  (``model/rules/voucher_response.py`` ``chance_used_later``; Xing et al.
+  2023 study Shaoxing's weekly packs).
+* **Stored value** (``stored_value``). The face value is a balance drawn on
+  by every usable transaction, min(balance, ticket), until it is spent or
+  expires (relief cards, Kim, Koh & Lyou 2023); the fund pays each draw.
+* **Payment channel.** An app voucher is paid through its issuing platform.
+  A holder whose transaction would have gone through another channel
+  (``voucher_platform_share``) switches to use it: the platform's data count
+  that purchase as new though 社零 does not change (channel switching, booked
+  in ``model/accounting.py`` ``platform_sales``). Studies measured on the
+  platform (Liu et al. 2021, Xing et al. 2023, on Alipay) are compared with
+  the platform's figure.
+* **Which merchant.** The extra sales of a transaction that used a voucher go
+  to a large (限额以上) or small merchant by the size of the whole basket
+  (``model/rules/merchant_choice.py``): a higher threshold moves them toward
+  large merchants (Xing et al. 2023; Chen et al. 2025).
 * **Paying.** The tool's fund reimburses the merchant the face value on each
   redemption; merchants add any co-funded discount (企业让利).
 
@@ -50,7 +72,8 @@ assumption):
 ``digital_access`` (CNNIC 2021), ``voucher_platform_share`` (iResearch 2020 payment shares),
 ``voucher_attention_per_day`` (near Hangzhou's 70.2% redemption), ``voucher_loss_aversion`` (Liu et al.
 2021; Kahneman & Tversky 1979), ``voucher_trip_cost_yuan`` and ``voucher_earmark_share``
-(``model/rules/voucher_response.py``: Liu et al. 2021; Xing et al. 2023; Kim, Koh & Lyou 2023), ``topup_value_share``, ``pull_forward_share`` and ``pull_forward_days``
+(``model/rules/voucher_response.py``: Liu et al. 2021; Xing et al. 2023; Kim, Koh & Lyou 2023),
+``large_merchant_basket_elasticity`` (``model/rules/merchant_choice.py``: Xing et al. 2023; Chen et al. 2025), ``topup_value_share``, ``pull_forward_share`` and ``pull_forward_days``
 (Xing et al. 2023), ``ticket_mean_yuan``, ``ticket_sigma`` and ``online_share`` (as in
 ``rules/spending.py``), ``windfall_mpc_*`` and ``windfall_spending_days`` (Parker et al. 2013), and the
 merchant opt-in's ``merchant_gross_margin``, ``voucher_admin_cost_yuan`` and
@@ -70,7 +93,9 @@ from model.accounting import RELATIVE_TOLERANCE
 from model.households import windfall_mpc
 from model.merchants import opt_in_to_voucher
 from model.rules.spending import trip_profile
-from model.rules.voucher_response import earmarked_trade_up_yuan, voucher_is_labelled, voucher_trip_worthwhile
+from model.rules.merchant_choice import large_merchant_share
+from model.rules.voucher_response import (chance_used_later, earmarked_trade_up_yuan, stored_value_chance_used_later,
+                                          voucher_is_labelled, voucher_trip_worthwhile)
 from model.sectors import FLOW_SECTORS, SECTOR_INDEX, SECTORS
 from model.tools.base import BUDGET_CONTROL, ControlSpec, Tool, ToolEffect, ToolKind, setting
 
@@ -103,6 +128,8 @@ class VoucherTool(Tool):
         validity_days: days from claim to expiry.
         merchant_cofunding_share: extra discount merchants add per yuan of face value (企业让利).
         participating_merchants: number of merchants accepting it (by opt-in when not given).
+        coupons_per_claim: coupons each claimant receives at once (券包).
+        stored_value: the face value is a balance spent down over several transactions.
     """
 
     # maximum: far above any consumption voucher issued.
@@ -142,6 +169,14 @@ class VoucherTool(Tool):
     usable_online: bool = setting(True, unit="", description="whether online purchases can use it")
     merchant_cofunding_share: float = setting(0.0, unit="yuan per yuan of face value", minimum=0, maximum=10,
                                               description="extra discount merchants add (企业让利)")
+    # maximum: no pack handed out holds more than a few dozen coupons.
+    coupons_per_claim: int = setting(1, unit="coupons", minimum=1, maximum=100,
+                                     description="coupons each claimant receives at once, all alike (a pack, 券包); "
+                                                 "quantity and release batches count coupons")
+    stored_value: bool = setting(False, unit="",
+                                 description="the face value is a balance (储值) drawn on by every usable transaction "
+                                             "until it is spent or expires, instead of one discount on one "
+                                             "transaction; needs threshold_yuan = 0")
 
     household_vouchers = True
 
@@ -168,6 +203,9 @@ def _validate(values: dict[str, Any], r, t: dict, path: str, common: dict[str, A
     values["releases"] = _read_releases(r, t, path, common["start"], common["end"], quantity)
     if not values["sectors"]:
         raise r.fail(f"{path}.sectors", "name at least one sector")
+    if values["stored_value"] and threshold > 0:
+        raise r.fail(f"{path}.threshold_yuan", f"a stored-value voucher is drawn on by any transaction; threshold "
+                                               f"{threshold:g} must be 0 (or set stored_value = false)")
 
 
 def _read_releases(r, t: dict, path: str, tstart: dt.date, tend: dt.date, quantity: int) -> tuple[VoucherRelease, ...]:
@@ -202,6 +240,8 @@ class VoucherProgramme(ToolEffect):
         holder: household row of each voucher issued (sample rows).
         expiry_day: last valid day of each voucher.
         status: OUTSTANDING, REDEEMED or EXPIRED.
+        balance_yuan: face value not yet used of each voucher (a stored-value voucher is drawn down).
+        redeemed_day: day each voucher was used up (-1: not).
         participation_share: share of each flow sector's sales at participating merchants.
         participants_above_quota_share: share of participants' sales made by above-quota merchants, by flow sector.
     """
@@ -212,7 +252,12 @@ class VoucherProgramme(ToolEffect):
         params = model.params
         self.flow_cols = [FLOW_SECTORS.index(s) for s in tool.sectors if s in FLOW_SECTORS]
         self.covers_cars = "cars" in tool.sectors
-        self.threshold = max(tool.threshold_yuan, tool.face_value_yuan)
+        # A coupon without a threshold still needs a transaction of at least its face value; a stored-value
+        # voucher is drawn on by any transaction.
+        self.threshold = 0.0 if tool.stored_value else max(tool.threshold_yuan, tool.face_value_yuan)
+        # Claiming: expected spending over the validity relative to what the voucher needs.
+        self.claim_scale = max(tool.threshold_yuan, tool.face_value_yuan)
+        self.flow_col_array = np.array(self.flow_cols, dtype=np.int64)
         self.household_face = tool.face_value_yuan * (1.0 + tool.merchant_cofunding_share)
         # Value per yuan of goods bought only to use the voucher, by flow sector: goods pulled forward
         # from later purchases are worth their price; genuinely new ones topup_value_share of it.
@@ -220,8 +265,10 @@ class VoucherProgramme(ToolEffect):
         self.topup_value = pull + (1.0 - pull) * params.topup_value_share
         # A voucher for some sectors only is a mental account; one for every sector is money.
         self.earmark_share = params.voucher_earmark_share if voucher_is_labelled(tool.sectors, SECTORS) else 0.0
-        # App vouchers work only on their own payment platform; paper ones anywhere in the scheme.
-        self.platform_share = params.voucher_platform_share if tool.channel == "app" else 1.0
+        # App vouchers are paid through their own payment platform: a holder whose transaction would have
+        # gone through another channel switches to it. Paper vouchers are not tied to a platform.
+        self.on_platform = tool.channel == "app"
+        self.platform_share = params.voucher_platform_share if self.on_platform else 1.0
 
         # Merchant participation, decided once when the scheme is announced.
         joined = opt_in_to_voucher(model.merchants, tool.sectors, tool.budget_yuan, tool.merchant_cofunding_share,
@@ -256,7 +303,7 @@ class VoucherProgramme(ToolEffect):
         self.eligible_rows = np.flatnonzero(eligible)
         planned = hh.flow_spend_day_yuan[self.eligible_rows][:, self.flow_cols].sum(axis=1) * tool.validity_days
         self.planned_flow_spending = planned
-        self.claim_probability = params.voucher_claim_interest * (1.0 - np.exp(-planned / self.threshold))
+        self.claim_probability = params.voucher_claim_interest * (1.0 - np.exp(-planned / self.claim_scale))
 
         # Releases in sample vouchers; issuance never exceeds what the budget covers.
         self.releases = {(r.date - model.scenario.start).days: r.quantity for r in tool.releases}
@@ -264,12 +311,19 @@ class VoucherProgramme(ToolEffect):
         self.holder = np.zeros(0, dtype=np.int64)
         self.expiry_day = np.zeros(0, dtype=np.int64)
         self.status = np.zeros(0, dtype=np.int8)
+        self.balance_yuan = np.zeros(0)
+        self.redeemed_day = np.zeros(0, dtype=np.int64)
         self.active = np.zeros(0, dtype=np.int64)
         self.counts = model.books.voucher_counts(tool.name)
+        # Per household row: spending the vouchers added, voucher value used and transactions that used one
+        # (the response by usual spending, and stored value spent down over several transactions).
+        self.induced_by_row = np.zeros(hh.n)
+        self.value_used_by_row = np.zeros(hh.n)
+        self.transactions_by_row = np.zeros(hh.n, dtype=np.int64)
 
     # ------------------------------------------------------------ claiming
     def release(self, day: int, rng: np.random.Generator) -> None:
-        """Release today's batch, if any, and hand it to claimants."""
+        """Release today's batch, if any, and hand it to claimants: ``coupons_per_claim`` coupons each."""
         quantity = self.releases.get(day, 0)
         if quantity <= 0:
             return
@@ -279,27 +333,35 @@ class VoucherProgramme(ToolEffect):
         target = max(0, min(target, room))
         if target == 0 or self.eligible_rows.size == 0:
             return
+        per_claim = self.tool.coupons_per_claim
+        packs = -(-target // per_claim)
         rows = self.eligible_rows
         if self.tool.allocation == "allocated":
             claimants = rows
-            chosen = claimants if claimants.size <= target else rng.choice(claimants, size=target, replace=False)
+            chosen = claimants if claimants.size <= packs else rng.choice(claimants, size=packs, replace=False)
         else:
             tries = rng.random(rows.size) < self._claim_probability_today()
             claimants = rows[tries]
-            if claimants.size <= target:
+            if claimants.size <= packs:
                 chosen = claimants
             elif self.tool.allocation == "first_come":
                 # Arrival order: the quick (non-elderly, twice as fast) tend to arrive first.
                 speed = np.where(self.model.households.elderly[claimants], 1.0, 2.0)
                 arrival = rng.exponential(size=claimants.size) / speed
-                chosen = claimants[np.argpartition(arrival, target - 1)[:target]]
+                chosen = claimants[np.argpartition(arrival, packs - 1)[:packs]]
             else:  # lottery
-                chosen = rng.choice(claimants, size=target, replace=False)
+                chosen = rng.choice(claimants, size=packs, replace=False)
         chosen = np.sort(chosen)
+        coupons = np.full(chosen.size, per_claim)
+        if chosen.size and coupons.sum() > target:
+            coupons[-1] -= coupons.sum() - target  # the last pack of the batch is short
+        chosen = np.repeat(chosen, coupons)
         start = self.holder.size
         self.holder = np.concatenate([self.holder, chosen])
         self.expiry_day = np.concatenate([self.expiry_day, np.full(chosen.size, day + self.tool.validity_days - 1)])
         self.status = np.concatenate([self.status, np.zeros(chosen.size, dtype=np.int8)])
+        self.balance_yuan = np.concatenate([self.balance_yuan, np.full(chosen.size, self.tool.face_value_yuan)])
+        self.redeemed_day = np.concatenate([self.redeemed_day, np.full(chosen.size, -1, dtype=np.int64)])
         self.active = np.concatenate([self.active, np.arange(start, start + chosen.size)])
         self.counts.issued[day] += chosen.size * weight
 
@@ -316,83 +378,113 @@ class VoucherProgramme(ToolEffect):
         shopping = market.in_market[self.eligible_rows, 0]
         planned = np.where(shopping, market.price * min(1.0, self.tool.validity_days / market.shopping_days), 0.0)
         planned = planned + self.planned_flow_spending
-        return self.model.params.voucher_claim_interest * (1.0 - np.exp(-planned / self.threshold))
+        return self.model.params.voucher_claim_interest * (1.0 - np.exp(-planned / self.claim_scale))
 
     # ------------------------------------------------------------ redeeming
     def redeem_planned_and_topped_up(self, day: int, multipliers: np.ndarray, rng: np.random.Generator) -> None:
-        """Today's redemptions on flow-sector transactions by holders of outstanding vouchers.
+        """Today's redemptions on flow-sector transactions by households holding outstanding vouchers.
 
-        Decided in four steps, each its own function: what each holder plans to buy today
-        (``_plan_todays_transactions``), whether waiting is worth it (``_value_of_waiting``),
-        whether a short transaction is topped up to the threshold and whether a holder without
-        one makes a trip for the voucher (``_decide``), and what is paid and booked (``_settle``).
+        Each household holding vouchers of this tool plans its day once (``_plan_todays_transactions``).
+        It uses its vouchers soonest-expiring first, one per transaction: in round 1 on its largest
+        usable planned transaction (or on a trip made for the voucher when it has none), in later
+        rounds on the next largest, while it has vouchers left and chooses to use one (``_decide``,
+        with the value of waiting from ``_value_of_waiting``); what is paid and booked is ``_settle``.
+        A stored-value voucher is drawn on by each transaction until its balance is spent.
         """
         if self.active.size == 0 or not self.flow_cols:
             return
         hh = self.model.households
-        holder_rows = self.holder[self.active]
-        plan = self._plan_todays_transactions(holder_rows, multipliers, rng)
-        face_weight, chance_usable_later = self._value_of_waiting(day, plan.daily_chance_threshold_reached)
-        decision = self._decide(plan, face_weight, chance_usable_later, rng)
-        # A household cannot top up beyond its liquid savings.
-        affordable = hh.savings_yuan[holder_rows] + np.minimum(decision.cash_gain_yuan, 0.0) >= 0
-        redeem = (decision.meets_threshold | decision.tops_up | decision.voucher_trip) & affordable
-        if not redeem.any():
-            return
-        redeeming = np.flatnonzero(redeem)
-        # One redemption per household a day, so the affordability check above holds for what is booked.
-        _, first = np.unique(holder_rows[redeeming], return_index=True)
-        redeeming = redeeming[np.sort(first)]
         weight = hh.weight
-        paid = self.fund.pay_many(np.full(redeeming.size, self.tool.face_value_yuan * weight), "merchant", day)
-        redeeming = redeeming[paid > 0]
-        if redeeming.size == 0:
-            return
-        trip = decision.voucher_trip[redeeming]
-        sector_col = np.where(trip, plan.voucher_trip_col[redeeming], plan.best_col[redeeming])
-        online = np.where(trip, False, plan.best_online[redeeming])
-        self._settle(day, redeeming, holder_rows[redeeming], sector_col, online, decision.induced_yuan[redeeming],
-                     decision.cash_gain_yuan[redeeming], decision.transaction_yuan[redeeming],
-                     pulled_base=decision.induced_yuan[redeeming] - decision.trade_up_yuan[redeeming])
+        # Each household's vouchers in the order it uses them: soonest expiry first.
+        active = self.active
+        queue = active[np.lexsort((active, self.expiry_day[active], self.holder[active]))]
+        households, first, held = np.unique(self.holder[queue], return_index=True, return_counts=True)
+        plan = self._plan_todays_transactions(households, multipliers, rng)
+        tickets = plan.ticket_yuan.copy()
+        position = np.zeros(households.size, dtype=np.int64)  # vouchers of the household already spent
+        deciding = np.ones(households.size, dtype=bool)
+        first_round = True
+        while True:
+            left = held - position
+            usable_left = tickets.max(axis=1) > 0
+            idx = np.flatnonzero(deciding & (left > 0) & (usable_left | first_round))
+            if idx.size == 0:
+                break
+            vouchers = queue[first[idx] + position[idx]]
+            choice = tickets[idx].argmax(axis=1)
+            ticket = tickets[idx, choice]
+            col = self.flow_col_array[choice]
+            face_weight, chance_later = self._value_of_waiting(day, vouchers, left[idx], plan, idx)
+            decision = self._decide(ticket, col, plan.voucher_trip_col[idx], plan.voucher_trip_mean_ticket_yuan[idx],
+                                    self.balance_yuan[vouchers], face_weight, chance_later, first_round, rng)
+            rows = households[idx]
+            # A household cannot top up beyond its liquid savings.
+            affordable = hh.savings_yuan[rows] + np.minimum(decision.cash_gain_yuan, 0.0) >= 0
+            redeem = (decision.meets_threshold | decision.tops_up | decision.voucher_trip) & affordable
+            paid = np.zeros(idx.size)
+            paid[redeem] = self.fund.pay_many(decision.value_used_yuan[redeem] * weight, "merchant", day)
+            done = paid > 0
+            # A household that keeps its voucher today, or is refused, does not use one on a smaller basket.
+            deciding[idx[~done]] = False
+            tickets[idx[done], choice[done]] = 0.0
+            if done.any():
+                trip = decision.voucher_trip[done]
+                switched = np.where(trip, False, plan.off_platform[idx, choice][done])
+                self._settle(day, vouchers[done], rows[done], np.where(trip, plan.voucher_trip_col[idx][done], col[done]),
+                             np.where(trip, False, plan.online[idx, choice][done]), decision.induced_yuan[done],
+                             decision.cash_gain_yuan[done], decision.transaction_yuan[done],
+                             value_used=decision.value_used_yuan[done],
+                             pulled_base=decision.induced_yuan[done] - decision.trade_up_yuan[done],
+                             switched_yuan=np.where(switched, decision.planned_yuan[done], 0.0))
+                spent = self.status[vouchers[done]] != OUTSTANDING
+                position[idx[done]] += spent
+                # A trip buys one basket: the household has no further transaction today.
+                deciding[idx[done][trip]] = False
+            first_round = False
 
-    def _plan_todays_transactions(self, holder_rows: np.ndarray, multipliers: np.ndarray,
+    def _plan_todays_transactions(self, households: np.ndarray, multipliers: np.ndarray,
                                   rng: np.random.Generator) -> "_TodaysPlan":
-        """What each holder plans to buy today in the voucher's sectors, and the chance a later one reaches T.
+        """What each holding household plans to buy today in the voucher's sectors, and its later chances.
 
-        Per flow sector: whether the holder makes a planned trip (``trip_profile``, for the person who
-        claimed it), whether it is at a participating merchant on the voucher's platform, whether it is
-        online, and its ticket. The largest usable planned ticket is the one the voucher would go on.
+        Per flow sector: whether the household makes a planned trip (``trip_profile``, for the person who
+        claimed the vouchers), whether it is at a participating merchant, whether it would have been paid
+        through the voucher's platform, whether it is online, and its ticket. An app voucher's holder pays
+        through the platform to use it, so a transaction that would have gone through another channel
+        switches (``voucher_platform_share``).
         """
         model = self.model
         hh = model.households
         params = model.params
-        holders = holder_rows.size
+        holders = households.size
+        n_cols = len(self.flow_cols)
         sigma = params.ticket_sigma
-        log_threshold = np.log(self.threshold)
-        plan = _TodaysPlan.empty(holders, self.flow_cols[0])
+        log_threshold = np.log(max(self.threshold, 1e-9))
+        plan = _TodaysPlan.empty(holders, n_cols, self.flow_cols[0])
         largest_planned_spend = np.full(holders, -1.0)
-        for col in self.flow_cols:
+        for k, col in enumerate(self.flow_cols):
             sector = FLOW_SECTORS[col]
             # App accounts are personal: the claimant uses the voucher on their own transactions.
-            spend_per_person = hh.flow_spend_day_yuan[holder_rows, col] / hh.size[holder_rows] * multipliers[col]
+            spend_per_person = hh.flow_spend_day_yuan[households, col] / hh.size[households] * multipliers[col]
             trip_probability, mean_ticket = trip_profile(spend_per_person,
                                                          model.flow.sector_mean_spend_yuan[col] * multipliers[col],
                                                          params.ticket_mean_yuan[sector])
-            online_probability = np.minimum(params.online_share.get(sector, 0.0) * hh.online_affinity[holder_rows], 0.95)
+            online_probability = np.minimum(params.online_share.get(sector, 0.0) * hh.online_affinity[households], 0.95)
             has_trip = rng.random(holders) < trip_probability
-            at_participant = rng.random(holders) < self.participation_share[col] * self.platform_share
+            at_participant = rng.random(holders) < self.participation_share[col]
+            off_platform = rng.random(holders) >= self.platform_share
             online = rng.random(holders) < online_probability
             usable = has_trip & at_participant & (self.tool.usable_online | ~online)
             ticket = mean_ticket * np.exp(sigma * rng.standard_normal(holders) - sigma**2 / 2)
-            larger = usable & (ticket > plan.best_ticket_yuan)
-            plan.best_ticket_yuan = np.where(larger, ticket, plan.best_ticket_yuan)
-            plan.best_col = np.where(larger, col, plan.best_col)
-            plan.best_online = np.where(larger, online, plan.best_online)
+            plan.ticket_yuan[:, k] = np.where(usable, ticket, 0.0)
+            plan.online[:, k] = online
+            plan.off_platform[:, k] = off_platform
             # Chance that a planned, usable transaction on a later day reaches the threshold by itself.
-            reaches_threshold = ndtr((np.log(np.maximum(mean_ticket, 1e-9)) - sigma**2 / 2 - log_threshold) / sigma)
+            reaches_threshold = (ndtr((np.log(np.maximum(mean_ticket, 1e-9)) - sigma**2 / 2 - log_threshold) / sigma)
+                                 if self.threshold > 0 else 1.0)
             channel_ok = 1.0 if self.tool.usable_online else (1.0 - online_probability)
-            plan.daily_chance_threshold_reached += (trip_probability * self.participation_share[col] * self.platform_share
-                                                    * channel_ok * reaches_threshold)
+            usable_chance = trip_probability * self.participation_share[col] * channel_ok
+            plan.daily_chance_threshold_reached += usable_chance * reaches_threshold
+            plan.daily_usable_spend_yuan += usable_chance * mean_ticket
             # A trip made for the voucher goes to the sector where the holder normally spends most.
             bigger = spend_per_person > largest_planned_spend
             largest_planned_spend = np.where(bigger, spend_per_person, largest_planned_spend)
@@ -400,17 +492,27 @@ class VoucherProgramme(ToolEffect):
             plan.voucher_trip_mean_ticket_yuan = np.where(bigger, mean_ticket, plan.voucher_trip_mean_ticket_yuan)
         return plan
 
-    def _value_of_waiting(self, day: int, daily_chance_threshold_reached: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(weight on the face value today, chance a planned transaction reaches T before expiry).
+    def _value_of_waiting(self, day: int, vouchers: np.ndarray, vouchers_left: np.ndarray, plan: "_TodaysPlan",
+                          idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(weight on the voucher's value today, chance it would be used on planned spending before expiry).
 
-        On the last day loss aversion weighs the face value more (Liu et al. 2021).
+        A household holding several vouchers keeps one only if enough later planned transactions reach
+        the threshold (``chance_used_later``); a stored-value balance, if later planned spending uses it up
+        (``stored_value_chance_used_later``). On the last day loss aversion weighs the value more (Liu et
+        al. 2021).
         """
-        days_left = self.expiry_day[self.active] - day
-        chance_usable_later = 1.0 - (1.0 - np.minimum(daily_chance_threshold_reached, 1.0)) ** days_left
-        face_weight = self.household_face * np.where(days_left == 0, self.model.params.voucher_loss_aversion, 1.0)
-        return face_weight, chance_usable_later
+        days_left = self.expiry_day[vouchers] - day
+        if self.tool.stored_value:
+            chance_later = stored_value_chance_used_later(self.balance_yuan[vouchers], days_left,
+                                                          plan.daily_usable_spend_yuan[idx])
+        else:
+            chance_later = chance_used_later(vouchers_left, days_left, plan.daily_chance_threshold_reached[idx])
+        value = self.balance_yuan[vouchers] * (1.0 + self.tool.merchant_cofunding_share)
+        face_weight = value * np.where(days_left == 0, self.model.params.voucher_loss_aversion, 1.0)
+        return face_weight, chance_later
 
-    def _decide(self, plan: "_TodaysPlan", face_weight: np.ndarray, chance_usable_later: np.ndarray,
+    def _decide(self, planned_ticket: np.ndarray, col: np.ndarray, trip_col: np.ndarray, trip_mean_ticket: np.ndarray,
+                balance_yuan: np.ndarray, face_weight: np.ndarray, chance_usable_later: np.ndarray, trips_allowed: bool,
                 rng: np.random.Generator) -> "_Decision":
         """Use on a planned transaction that meets T, top up a short one, or make a trip for the voucher.
 
@@ -419,36 +521,36 @@ class VoucherProgramme(ToolEffect):
         F·(1 - q_wait) > (T - x)·(1 - φ). A holder with no planned trip who thinks of the voucher today
         makes one when F·(1 - q_wait) beats the trip's cost and the unvalued part of the expected top-up
         of an ordinary basket to T (``voucher_trip_worthwhile``). Part of what the voucher saves is then
-        spent on pricier items in the same basket (``earmarked_trade_up_yuan``).
+        spent on pricier items in the same basket (``earmarked_trade_up_yuan``). A stored-value voucher
+        has no threshold: it pays min(balance, ticket) of any usable transaction.
         """
         params = self.model.params
         threshold = self.threshold
         sigma = params.ticket_sigma
-        holders = plan.best_ticket_yuan.size
+        holders = planned_ticket.size
         unvalued_share_by_col = 1.0 - self.topup_value
         worth_keeping = face_weight * (1 - chance_usable_later)
-        planned_ticket = plan.best_ticket_yuan
         has_trip = planned_ticket > 0
         meets_threshold = has_trip & (planned_ticket >= threshold)
-        tops_up = has_trip & ~meets_threshold & (worth_keeping > (threshold - planned_ticket) * unvalued_share_by_col[plan.best_col])
-        thinks_of_it = ~has_trip & (rng.random(holders) < params.voucher_attention_per_day)
+        tops_up = has_trip & ~meets_threshold & (worth_keeping > (threshold - planned_ticket) * unvalued_share_by_col[col])
+        thinks_of_it = ~has_trip & (rng.random(holders) < params.voucher_attention_per_day) & trips_allowed
         voucher_trip = (thinks_of_it
-                        & voucher_trip_worthwhile(face_weight, chance_usable_later, threshold,
-                                                  plan.voucher_trip_mean_ticket_yuan, sigma,
-                                                  unvalued_share_by_col[plan.voucher_trip_col],
-                                                  params.voucher_trip_cost_yuan)
-                        & (self.participation_share[plan.voucher_trip_col] > 0))
+                        & voucher_trip_worthwhile(face_weight, chance_usable_later, threshold, trip_mean_ticket, sigma,
+                                                  unvalued_share_by_col[trip_col], params.voucher_trip_cost_yuan)
+                        & (self.participation_share[trip_col] > 0))
         planned = np.where(voucher_trip, 0.0, planned_ticket)
-        trip_basket = plan.voucher_trip_mean_ticket_yuan * np.exp(sigma * rng.standard_normal(holders) - sigma**2 / 2)
+        trip_basket = trip_mean_ticket * np.exp(sigma * rng.standard_normal(holders) - sigma**2 / 2)
         transaction = np.where(meets_threshold, planned_ticket,
                                np.where(voucher_trip, np.maximum(threshold, trip_basket), threshold))
         induced = np.where(meets_threshold, 0.0, transaction - planned)
+        value_used = np.minimum(balance_yuan, transaction) if self.tool.stored_value else balance_yuan.copy()
+        saving = value_used * (1.0 + self.tool.merchant_cofunding_share)
         # Earmarked value: part of what the voucher saves is spent on pricier items in the same basket.
-        trade_up = earmarked_trade_up_yuan(self.household_face, induced, self.earmark_share)
+        trade_up = earmarked_trade_up_yuan(saving, induced, self.earmark_share)
         transaction = transaction + trade_up
         induced = induced + trade_up
-        return _Decision(meets_threshold, tops_up, voucher_trip, transaction, induced, self.household_face - induced,
-                         trade_up)
+        return _Decision(meets_threshold, tops_up, voucher_trip, planned, transaction, induced, saving - induced,
+                         trade_up, value_used)
 
     def redeem_on_durable(self, day: int, buyer_rows: np.ndarray, price_yuan: float, counted: np.ndarray) -> None:
         """Redeem car vouchers held by households that bought a car today (planned purchases).
@@ -466,8 +568,10 @@ class VoucherProgramme(ToolEffect):
         _, first = np.unique(holders[held_by_buyer], return_index=True)
         redeeming = held_by_buyer[first]
         weight = self.model.households.weight
-        paid = self.fund.pay_many(np.full(redeeming.size, self.tool.face_value_yuan * weight), "merchant", day)
+        value = np.minimum(self.balance_yuan[self.active[redeeming]], price_yuan)
+        paid = self.fund.pay_many(value * weight, "merchant", day)
         redeeming = redeeming[paid > 0]
+        value = value[paid > 0]
         if redeeming.size == 0:
             return
         count = redeeming.size
@@ -475,45 +579,59 @@ class VoucherProgramme(ToolEffect):
         entry = order[np.searchsorted(buyer_rows[order], holders[redeeming])]  # each redeeming buyer in buyer_rows
         first_time = ~counted[entry]
         counted[entry] = True
-        self._settle(day, redeeming, holders[redeeming], None, np.zeros(count, dtype=bool), np.zeros(count),
-                     np.full(count, self.household_face), np.full(count, price_yuan), sector_name="cars",
-                     once=first_time)
+        self._settle(day, self.active[redeeming], holders[redeeming], None, np.zeros(count, dtype=bool),
+                     np.zeros(count), value * (1.0 + self.tool.merchant_cofunding_share), np.full(count, price_yuan),
+                     value_used=value, sector_name="cars", once=first_time)
 
-    def _settle(self, day: int, redeeming: np.ndarray, holder_rows: np.ndarray, sector_col: np.ndarray | None,
-                online: np.ndarray, induced: np.ndarray, cash_gain: np.ndarray, transaction: np.ndarray,
-                sector_name: str | None = None, once: np.ndarray | None = None,
-                pulled_base: np.ndarray | None = None) -> None:
+    def _settle(self, day: int, voucher_ids: np.ndarray, holder_rows: np.ndarray, sector_col: np.ndarray | None,
+                online: np.ndarray, induced: np.ndarray, cash_gain: np.ndarray, transaction: np.ndarray, *,
+                value_used: np.ndarray, sector_name: str | None = None, once: np.ndarray | None = None,
+                pulled_base: np.ndarray | None = None, switched_yuan: np.ndarray | None = None) -> None:
         """Book redemptions: status, sales, household cash, windfall and pull-forward, counts.
 
-        ``redeeming`` indexes the outstanding vouchers (``self.active``); the other arrays are per redemption.
+        ``voucher_ids`` are the vouchers used (distinct); the other arrays are per redemption.
+        ``value_used`` is what the fund paid on each (the face value; a stored-value voucher's draw).
         ``once`` marks the transactions not yet in the scenario's supported sales (all, when None).
         ``pulled_base`` is the part of ``induced`` a share of which (pull_forward_share) is taken from later
         spending (default all of it); pricier items bought with earmarked value replace nothing later.
+        ``switched_yuan`` is the planned part of each transaction moved onto the voucher platform from
+        another payment channel (channel switching).
+        The extra sales go to a large or small merchant by the size of the whole transaction
+        (``large_merchant_share``, ``model/rules/merchant_choice.py``).
         """
         pulled_base = induced if pulled_base is None else pulled_base
         model = self.model
         hh = model.households
         params = model.params
         weight = hh.weight
-        voucher_ids = self.active[redeeming]
-        self.status[voucher_ids] = REDEEMED
+        self.balance_yuan[voucher_ids] -= value_used
+        spent = self.balance_yuan[voucher_ids] <= 1e-9 * self.tool.face_value_yuan
+        self.balance_yuan[voucher_ids[spent]] = 0.0
+        self.status[voucher_ids[spent]] = REDEEMED
+        self.redeemed_day[voucher_ids[spent]] = day
         cells = hh.cell[holder_rows]
-        cofund = self.tool.merchant_cofunding_share * self.tool.face_value_yuan
+        cofund = self.tool.merchant_cofunding_share * value_used
         if sector_name is None:
             for col in np.unique(sector_col):
                 in_sector = sector_col == col
                 sector = SECTOR_INDEX[FLOW_SECTORS[col]]
+                above = large_merchant_share(transaction[in_sector], params.ticket_mean_yuan[FLOW_SECTORS[col]],
+                                             self.participants_above_quota_share[col],
+                                             params.large_merchant_basket_elasticity)
                 # Sales above the planned transaction, less the merchant-funded discount on the whole ticket.
-                model.books.book_sales(day, cells[in_sector], sector, online[in_sector],
-                                       self.participants_above_quota_share[col], (induced[in_sector] - cofund) * weight)
+                model.books.book_sales(day, cells[in_sector], sector, online[in_sector], above,
+                                       (induced[in_sector] - cofund[in_sector]) * weight, on_platform=self.on_platform)
                 share = params.pull_forward_share.get(FLOW_SECTORS[col], 0.0)
                 if share > 0:
                     paid_back = np.zeros((int(in_sector.sum()), len(FLOW_SECTORS)))
                     paid_back[:, col] = -share * pulled_base[in_sector] * weight
                     model.deferred.schedule(day + 1, params.pull_forward_days, cells[in_sector], paid_back)
-        elif cofund > 0:
-            model.books.book_sales(day, cells, SECTOR_INDEX[sector_name], online, 1.0,
-                                   np.full(holder_rows.size, -cofund * weight))
+        elif cofund.any():
+            model.books.book_sales(day, cells, SECTOR_INDEX[sector_name], online, 1.0, -cofund * weight)
+        if switched_yuan is not None and self.on_platform:
+            switched = float(switched_yuan.sum()) * weight
+            if switched > 0:
+                model.books.switch_to_platform(day, switched)
         # Household cash: a saving is a windfall, partly spent later; a top-up beyond the face value is paid now.
         gain = np.maximum(cash_gain, 0.0)
         mpc = windfall_mpc(hh.savings_yuan[holder_rows], hh.income_month_yuan[holder_rows], params)
@@ -524,10 +642,16 @@ class VoucherProgramme(ToolEffect):
         if spent_later.any():
             split = model.flow.cell_sector_split[cells] * (spent_later * weight)[:, None]
             model.deferred.schedule(day + 1, params.windfall_spending_days, cells, split)
-        np.add.at(model.books.household_benefit, cells, self.household_face * weight)
-        np.add.at(model.books.household_benefit_by_row, holder_rows, self.household_face)
+        benefit = value_used + cofund
+        np.add.at(model.books.household_benefit, cells, benefit * weight)
+        np.add.at(model.books.household_benefit_by_row, holder_rows, benefit)
+        np.add.at(self.induced_by_row, holder_rows, induced)
+        np.add.at(self.value_used_by_row, holder_rows, value_used)
+        np.add.at(self.transactions_by_row, holder_rows, 1)
         counts = self.counts
-        counts.redeemed[day] += redeeming.size * weight
+        counts.redeemed[day] += int(spent.sum()) * weight
+        if self.tool.stored_value:
+            counts.partial_value_yuan[day] += (float(value_used.sum()) - self.tool.face_value_yuan * int(spent.sum())) * weight
         counts.gross_spending_yuan[day] += float(transaction.sum()) * weight
         # Supported sales: the whole ticket of each transaction that used a voucher, in its sector; in the
         # scenario's total once, however many tools paid for it.
@@ -537,7 +661,7 @@ class VoucherProgramme(ToolEffect):
         first_time = np.ones(holder_rows.size, dtype=bool) if once is None else once
         np.add.at(model.books.supported_any[day], sectors[first_time], transaction[first_time] * weight)
         counts.induced_spending_yuan[day] += float(induced.sum()) * weight
-        model.books.cofunding(self.tool.name)[day] += cofund * redeeming.size * weight
+        model.books.cofunding(self.tool.name)[day] += float(cofund.sum()) * weight
         self.active = self.active[self.status[self.active] == OUTSTANDING]
 
     # ------------------------------------------------------------ expiring
@@ -591,6 +715,12 @@ class VoucherProgramme(ToolEffect):
             problems.append(f"tool {name}: daily redeemed sums to {counts.redeemed.sum():,.1f}, not {redeemed * w:,.1f}")
         if not _close(counts.outstanding[-1], outstanding * w, issued * w):
             problems.append(f"tool {name}: outstanding at the end {counts.outstanding[-1]:,.1f}, not {outstanding * w:,.1f}")
+        face = self.tool.face_value_yuan
+        drawn = float((face - self.balance_yuan).sum()) * w
+        booked = face * float(counts.redeemed.sum()) + float(counts.partial_value_yuan.sum())
+        if not _close(drawn, booked, face * issued * w):
+            problems.append(f"tool {name}: value drawn from its vouchers {drawn:,.2f} != face value x redeemed + "
+                            f"partial draws {booked:,.2f}")
         return problems
 
     def summary(self, entry: dict[str, Any]) -> None:
@@ -599,51 +729,59 @@ class VoucherProgramme(ToolEffect):
 
 @dataclass
 class _TodaysPlan:
-    """What each voucher holder plans to buy today (one entry per holder).
+    """What each household holding vouchers plans to buy today (one row per household).
 
     Attributes:
-        best_ticket_yuan: the largest planned transaction the voucher could be used on (0: none).
-        best_col: its flow sector (column of FLOW_SECTORS).
-        best_online: whether it is online.
+        ticket_yuan: planned transaction per voucher sector (columns follow the tool's flow sectors) the
+            vouchers could be used on (0: none).
+        online: whether each is online.
+        off_platform: whether each would have been paid through another channel than the voucher's platform.
         daily_chance_threshold_reached: chance per day that a planned, usable transaction reaches T.
+        daily_usable_spend_yuan: expected planned spending per day at participating merchants it could go on.
         voucher_trip_col: the sector a trip made for the voucher would go to (where the holder spends most).
         voucher_trip_mean_ticket_yuan: the mean ticket of such a trip.
     """
 
-    best_ticket_yuan: np.ndarray
-    best_col: np.ndarray
-    best_online: np.ndarray
+    ticket_yuan: np.ndarray
+    online: np.ndarray
+    off_platform: np.ndarray
     daily_chance_threshold_reached: np.ndarray
+    daily_usable_spend_yuan: np.ndarray
     voucher_trip_col: np.ndarray
     voucher_trip_mean_ticket_yuan: np.ndarray
 
     @classmethod
-    def empty(cls, holders: int, first_col: int) -> "_TodaysPlan":
-        return cls(np.zeros(holders), np.full(holders, first_col), np.zeros(holders, dtype=bool), np.zeros(holders),
+    def empty(cls, holders: int, n_cols: int, first_col: int) -> "_TodaysPlan":
+        return cls(np.zeros((holders, n_cols)), np.zeros((holders, n_cols), dtype=bool),
+                   np.zeros((holders, n_cols), dtype=bool), np.zeros(holders), np.zeros(holders),
                    np.full(holders, first_col), np.zeros(holders))
 
 
 @dataclass
 class _Decision:
-    """What each holder does with the voucher today.
+    """What each deciding household does with its next voucher.
 
     Attributes:
         meets_threshold: a planned transaction reaches T: the voucher goes on spending that happens anyway.
         tops_up: a planned transaction falls short and the holder buys up to T.
         voucher_trip: no planned transaction; the holder makes a trip to use the voucher.
+        planned_yuan: the planned transaction it would be used on (0 on a trip).
         transaction_yuan: the ticket the voucher would be used on.
         induced_yuan: spending above what was planned.
-        cash_gain_yuan: face value less the induced spending (negative: the household pays for the top-up).
+        cash_gain_yuan: voucher value less the induced spending (negative: the household pays for the top-up).
         trade_up_yuan: pricier items bought with the earmarked part of the saving (included in the above).
+        value_used_yuan: what the fund pays (the face value; a stored-value voucher's draw).
     """
 
     meets_threshold: np.ndarray
     tops_up: np.ndarray
     voucher_trip: np.ndarray
+    planned_yuan: np.ndarray
     transaction_yuan: np.ndarray
     induced_yuan: np.ndarray
     cash_gain_yuan: np.ndarray
     trade_up_yuan: np.ndarray
+    value_used_yuan: np.ndarray
 
 
 def _close(a: float, b: float, scale: float) -> bool:
