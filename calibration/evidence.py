@@ -47,6 +47,12 @@ MEASURES: dict[str, str] = {
                                         "last voucher's expiry, per yuan the government paid on redeemed vouchers",
     "extra_out_of_pocket_per_yuan": "the same extra spending less the vouchers' value (what households paid "
                                     "themselves), per yuan paid",
+    "platform_extra_spending_per_yuan_redeemed": "extra sales paid through the voucher platform (policy minus no-policy, "
+                                                 "what a study of the platform's transactions sees: the extra 社零 "
+                                                 "plus planned purchases moved onto the platform to use a voucher, "
+                                                 "less extra spending paid through other channels), first release to "
+                                                 "last expiry, per yuan paid on redeemed vouchers",
+    "platform_extra_out_of_pocket_per_yuan": "the same extra platform sales less the vouchers' value, per yuan paid",
     "redemption_rate": "vouchers redeemed / vouchers issued",
     "post_programme_change_share": "extra 社零 in the post_days after the programme window, as a share of the extra "
                                    "社零 during it (negative: spending pulled forward from later)",
@@ -231,6 +237,9 @@ def measure_replication(study: Study, scenario: Scenario, pair: PairResult) -> d
         window_end = first + study.window_days
         out["extra_spending_per_yuan_redeemed"] = during / paid if paid > 0 else nan
         out["extra_out_of_pocket_per_yuan"] = (during - paid) / paid if paid > 0 else nan
+        platform = float(pol.books.platform_sales[first: last + 1].sum() - base.books.platform_sales[first: last + 1].sum())
+        out["platform_extra_spending_per_yuan_redeemed"] = platform / paid if paid > 0 else nan
+        out["platform_extra_out_of_pocket_per_yuan"] = (platform - paid) / paid if paid > 0 else nan
         out["redemption_rate"] = redeemed / issued if issued > 0 else nan
         out["post_programme_change_share"] = after / during if during != 0 and last + 1 < len(uplift) else nan
         out["mpc_out_of_vouchers"] = float(uplift.sum()) / handed_out if handed_out > 0 else nan

@@ -19,14 +19,18 @@ from model.sectors import SECTORS
 DAYS = 90  # 2023-01-01 .. 2023-03-31
 
 
-def fake_pair(uplift: dict[tuple[int, str], float], funds: dict, vouchers: dict, cars=None):
-    """A policy/no-policy pair whose books hold exactly the given extra sales (day, sector) -> yuan."""
+def fake_pair(uplift: dict[tuple[int, str], float], funds: dict, vouchers: dict, cars=None, platform=None):
+    """A policy/no-policy pair whose books hold exactly the given extra sales (day, sector) -> yuan,
+    and ``platform`` (policy, no-policy) daily sales through the voucher platform."""
+    platform = platform or (np.zeros(DAYS), np.zeros(DAYS))
+
     def books(extra: bool, cars_sold):
         retail = np.zeros((DAYS, 1, len(SECTORS), 1, 1))
         if extra:
             for (day, sector), amount in uplift.items():
                 retail[day, 0, SECTORS.index(sector), 0, 0] += amount
-        return SimpleNamespace(retail=retail, vouchers=vouchers if extra else {}, cars_sold=cars_sold)
+        return SimpleNamespace(retail=retail, vouchers=vouchers if extra else {}, cars_sold=cars_sold,
+                               platform_sales=platform[0] if extra else platform[1])
 
     cars = cars or (np.zeros(DAYS), np.zeros(DAYS))
     policy = SimpleNamespace(books=books(True, cars[0]), funds=funds)
@@ -54,8 +58,12 @@ def test_voucher_measures_follow_their_definitions():
                       (40, "catering"): -30.0,     # after: within post_days
                       (70, "catering"): -1000.0},  # after post_days, but within three months of the start
                      funds={"v": SimpleNamespace(paid_yuan=50.0)},
-                     vouchers={"v": SimpleNamespace(issued=issued, redeemed=redeemed)})
+                     vouchers={"v": SimpleNamespace(issued=issued, redeemed=redeemed)},
+                     platform=(np.r_[np.full(12, 5.0), 205.0, np.full(DAYS - 13, 5.0)], np.full(DAYS, 5.0)))
     m = measure_replication(study(post_days=30, window_days=91), scenario, pair)
+    # The platform sees 200 more on day 12, inside the window [10, 23].
+    assert m["platform_extra_spending_per_yuan_redeemed"] == pytest.approx(200 / 50)
+    assert m["platform_extra_out_of_pocket_per_yuan"] == pytest.approx((200 - 50) / 50)
     assert m["extra_spending_per_yuan_redeemed"] == pytest.approx(150 / 50)
     assert m["extra_out_of_pocket_per_yuan"] == pytest.approx((150 - 50) / 50)
     assert m["redemption_rate"] == pytest.approx(0.5)
