@@ -107,7 +107,7 @@ class BehaviourParameters:
         windfall_mpc_savings_scale_months: savings (months of income) scale of the MPC decline.
         windfall_spending_days: days over which spent windfalls are spread.
         voucher_claim_interest: probability an eligible, able household tries to claim per batch.
-        voucher_platform_share: share of transactions at participants made on the voucher's payment platform.
+        voucher_platform_share: share of payments made through the platform app vouchers are issued on.
         topup_value_share: value per yuan of goods bought only to reach a threshold.
         voucher_attention_per_day: probability a holder without a planned trip considers a voucher trip.
         voucher_loss_aversion: weight on face value on the last day of validity.
