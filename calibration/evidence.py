@@ -339,10 +339,10 @@ def format_comparison(results: list[StudyResult], rows: list[dict[str, Any]], be
         lines.append("")
         lines.append(f"{s.title}")
         lines.append(f"  study: {s.citation}")
-        lines.append(f"  {'measure':<34} {'model (range over replications)':>32}   {'published':<14} comparison")
+        lines.append(f"  {'measure':<41} {'model (range over replications)':>32}   {'published':<14} comparison")
         for row in (r for r in rows if r["study"] == s.name):
             model = f"{row['model_mean']:.3f} ({row['model_min']:.3f} to {row['model_max']:.3f})"
-            lines.append(f"  {row['measure']:<34} {model:>32}   {row['published']:<14} {row['comparison']}")
+            lines.append(f"  {row['measure']:<41} {model:>32}   {row['published']:<14} {row['comparison']}")
             if row["source"] != "model only":
                 lines.append(f"      published: {row['source']}")
     lines.append("")
