@@ -12,6 +12,7 @@ from typing import Any
 
 from model.parameters import national_defaults
 from model.sectors import FLOW_SECTORS, SECTORS
+from model.trend import RetailTrend
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class City:
         districts: counties or districts; one whole-city district when not given.
         merchants_per_1000_households: merchants per 1000 households by sector.
         visitors: tourist inflow, or None.
+        retail_trend: the no-policy 社零 trend and its uncertainty (``model/trend.py``); None: 社零 follows
+            income growth with no drawn uncertainty.
     """
 
     name: str
@@ -85,6 +88,7 @@ class City:
     districts: tuple[District, ...]
     merchants_per_1000_households: dict[str, float]
     visitors: Visitors | None
+    retail_trend: RetailTrend | None = None
 
 
 def _national(name: str) -> tuple[Any, str]:
@@ -129,6 +133,7 @@ def read_city(r, raw: dict, base_year_default: int) -> City:
             raise r.fail(f"{path}.car_owners_per_100_households.{k}", f"must be in [0, 100], got {cars[k]}")
     growth = national_or("income_growth_per_year", lambda: r.number(raw, "income_growth_per_year", path, minimum=-0.5, maximum=0.5))
     retail_base = r.number(raw, "retail_sales_base_yuan", path, default=None, minimum=0)
+    retail_trend = _read_trend(r, raw, path, float(growth))
     car_price = r.number(raw, "car_price_yuan", path, default=None, minimum=1000)
     base_year = r.number(raw, "base_year", path, default=base_year_default, integer=True, minimum=1990, maximum=2100)
     r.provenance.setdefault(f"{path}.base_year", "a calendar year, not a measured figure")
@@ -197,4 +202,23 @@ def read_city(r, raw: dict, base_year_default: int) -> City:
         districts=tuple(districts),
         merchants_per_1000_households={k: float(v) for k, v in merchants.items()},
         visitors=visitors,
+        retail_trend=retail_trend,
     )
+
+
+def _read_trend(r, raw: dict, path: str, income_growth: float) -> RetailTrend:
+    """The 社零 trend fields of ``[city]``; absent ones say what stands in for them."""
+    if "retail_sales_trend_growth" in raw:
+        growth = r.number(raw, "retail_sales_trend_growth", path, minimum=-0.5, maximum=0.5)
+    else:
+        growth = income_growth
+        r.provenance[f"{path}.retail_sales_trend_growth"] = (
+            "assumption: no 社零 trend given: 社零 grows with income (income_growth_per_year)")
+    sd = r.number(raw, "retail_sales_forecast_error_sd", path, default=0.0, minimum=0, maximum=0.5)
+    if "retail_sales_forecast_error_sd" not in raw:
+        r.provenance[f"{path}.retail_sales_forecast_error_sd"] = (
+            "assumption: none given: the trend is taken as certain, so intervals leave out what it leaves open")
+    base_sd = r.number(raw, "retail_sales_base_sd", path, default=0.0, minimum=0, maximum=0.5)
+    if "retail_sales_base_sd" not in raw:
+        r.provenance[f"{path}.retail_sales_base_sd"] = "assumption: none given: the base-year level is taken as exact"
+    return RetailTrend(float(growth), float(sd), float(base_sd))

@@ -29,6 +29,11 @@ gets a budget pool (``GovernmentFund``) and a ``ToolEffect``; the rules of steps
 A run with tools switched off uses the same random streams (``rng.py``), so it
 is the policy run's counterfactual.
 
+**Forecast baseline.** Households' flow spending, durable replacement, visits and firms' and
+institutions' purchases all follow ``demand_index``: the city's 社零 trend from its base-year
+level, times this replication's draw of what the trend leaves open (``model/trend.py``), shared
+by the policy run and its counterfactual. Income (savings) follows ``income_index``.
+
 **Horizon and payback.** A run simulates past the scenario's ``end_date`` until
 ``payback_end_date``: the last tool's end plus the longest window over which
 its effects can still pay back (pull-forward, windfall and durable-shopping
@@ -58,6 +63,7 @@ from model.rules.night_economy import NightEconomy
 from model.rules.spending import DeferredSpending, FlowSpending
 from model.rules.visitors import VisitorFlow
 from model.scenario import Scenario
+from model.trend import RetailTrend, TrendPath
 from model.sectors import FLOW_SECTORS, SECTOR_INDEX, SECTORS
 
 FLOW_IDX = [SECTOR_INDEX[s] for s in FLOW_SECTORS]
@@ -114,7 +120,8 @@ class CityEconomy(mesa.Model):
     """
 
     def __init__(self, scenario: Scenario, *, scale: float, streams: RandomStreams,
-                 active_tools: set[str] | None = None, population: HouseholdPopulation | None = None):
+                 active_tools: set[str] | None = None, population: HouseholdPopulation | None = None,
+                 trend: TrendPath | None = None):
         # One random-number system: Mesa's own generators (model.rng, model.random) are a stream of the
         # run's RandomStreams like every rule's, though no rule draws from them.
         super().__init__(rng=streams.get("mesa"))
@@ -162,6 +169,13 @@ class CityEconomy(mesa.Model):
         base_year_middle = dt.date(scenario.city.base_year, 7, 1)
         years = np.array([(d - base_year_middle).days / 365.25 for d in self.simulated_dates])
         self.income_index = (1.0 + scenario.city.income_growth_per_year) ** years
+        # The forecast baseline (model/trend.py): every part of 社零 demand follows the city's 社零 trend and
+        # this replication's draw of what the trend leaves open; a given path (a prior-period run) is reused.
+        city = scenario.city
+        self.trend = trend if trend is not None else TrendPath.draw(
+            city.retail_trend or RetailTrend(city.income_growth_per_year), city.base_year, streams)
+        self.trend_shock = self.trend.shock(self.simulated_dates)
+        self.demand_index = self.trend.index(self.simulated_dates)
         self.online_index = (1.0 + self.params.online_share_growth_per_year) ** np.maximum(
             np.array([(d - scenario.start).days / 365.25 for d in self.simulated_dates]), 0.0)
         household_and_visitor = self._expected_sector_sales_per_day()
@@ -241,13 +255,14 @@ class CityEconomy(mesa.Model):
             self.running = False
             return
         shock = self._common_shock(day)
-        flow_multipliers = (self.seasonality[day] * self.demand_condition[day] * self.income_index[day]
+        flow_multipliers = (self.seasonality[day] * self.demand_condition[day] * self.demand_index[day]
                             * shock[: len(SECTORS)])[FLOW_IDX]
         self._tools_do("before_spending", day)                      # 1. e.g. vouchers claimed
         self._flow_spending(day, flow_multipliers)                   # 2-4. spending, night economy, booking
         self._tools_do("after_flow_spending", day, flow_multipliers)  # 5. e.g. voucher holders transact
         self._durable_purchases(day)                                 # 6. cars and appliances
-        self.visitor_flow.step(day, self.simulated_dates[day].month, self.visitor_condition[day], shock[-1])  # 7.
+        self.visitor_flow.step(day, self.simulated_dates[day].month,
+                               self.visitor_condition[day] * self.demand_index[day], shock[-1])  # 7.
         self._institutional_purchases(day, shock)                    # 8.
         self._monthly_savings(day)                                   # 9. savings, then tools close the day
         self._tools_do("end_of_day", day)
@@ -282,13 +297,14 @@ class CityEconomy(mesa.Model):
         """Replacement decisions and purchases of cars, then of appliances."""
         for market in (self.car_market, self.appliance_market):
             sector = SECTOR_INDEX[market.kind]
-            market.step(day, self.seasonality[day, sector] * self.durable_condition[day, sector],
+            market.step(day, self.seasonality[day, sector] * self.durable_condition[day, sector]
+                        * self.demand_index[day],
                         self.streams.get(market.kind, day))
 
     def _institutional_purchases(self, day: int, shock: np.ndarray) -> None:
         """Firms and institutions buy their share of 社零, under the demand conditions that apply to them."""
         institutional = (self.institutional_per_day * self.seasonality[day] * self.institution_condition[day]
-                         * self.income_index[day] * shock[: len(SECTORS)])
+                         * self.demand_index[day] * shock[: len(SECTORS)])
         cell = np.array([self.institution_cell])
         for sector, amount in enumerate(institutional):
             if amount > 0:

@@ -35,6 +35,12 @@ class RandomStreams:
         key = self.seed_sequence.spawn_key
         return int(key[0]) if key else 0
 
+    def child(self, name: str) -> "RandomStreams":
+        """Streams of their own for a separate run within this replication (e.g. the prior period before
+        the horizon), independent of these streams' daily draws; ``replication`` is unchanged."""
+        key = tuple(self.seed_sequence.spawn_key) + (zlib.crc32(name.encode("utf-8")), 0)
+        return RandomStreams(np.random.SeedSequence(self.seed_sequence.entropy, spawn_key=key))
+
     def get(self, name: str, day: int = -1) -> np.random.Generator:
         """The generator for rule ``name`` on ``day`` (-1 for set-up draws)."""
         key = (zlib.crc32(name.encode("utf-8")), day + 1)

@@ -17,7 +17,7 @@ from model.outputs import RunResult, build_manifest
 from model.economy import payback_end_date
 from model.rng import RandomStreams
 from model.scenario import Scenario
-from model.simulation import intervals_cover, runs_per_replication, simulate_replication
+from model.simulation import intervals_cover, prior_period_days, runs_per_replication, simulate_replication
 from model.summary import FIGURE_DEFINITIONS, combine_replications, daily_frames, replication_summary
 
 __all__ = ["RunResult", "run_scenario"]
@@ -42,7 +42,8 @@ def run_scenario(scenario: Scenario, *, scale: float = 0.05, seed: int = 0, repl
         raise ValueError(f"replications must be at least 1, got {replications}")
     streams = [RandomStreams.from_seed(seed, r) for r in range(replications)]
     simulated_days = (payback_end_date(scenario) - scenario.start).days + 1
-    total_days = simulated_days * runs_per_replication(scenario, tool_breakdown) * replications
+    total_days = (simulated_days * runs_per_replication(scenario, tool_breakdown)
+                  + prior_period_days(scenario)) * replications
     bar = None
     update = None
     if progress:
@@ -74,6 +75,6 @@ def run_scenario(scenario: Scenario, *, scale: float = 0.05, seed: int = 0, repl
                "start_date": scenario.start.isoformat(), "end_date": scenario.end.isoformat(),
                "payback_end_date": payback_end_date(scenario).isoformat(), "figures": FIGURE_DEFINITIONS,
                "scale": scale, "seed": seed, "replications": replications, "currency": "yuan",
-               "intervals_cover": intervals_cover(manifest["replication_behaviour"]),
+               "intervals_cover": intervals_cover(manifest["replication_behaviour"], scenario),
                **combine_replications(summaries)}
     return RunResult(scenario, summary, summaries, combined, manifest, pairs)

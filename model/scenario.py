@@ -82,7 +82,9 @@ class Target:
             tourism_revenue_level, consumption_per_capita_urban or _rural, or out_of_scope.
         period_start, period_end: the period the target speaks of.
         value: the target (fraction for growth, yuan for levels).
-        base_value_yuan: the prior-period level growth is measured against.
+        base_value_yuan: the published (or estimated) prior-period level, for reference only: a growth
+            target is judged against the simulated prior period of the same replication
+            (``prior_period``), never against this figure.
         description: the plan's words.
         out_of_scope_reason: why the model cannot evaluate it (for out_of_scope).
     """
@@ -95,6 +97,20 @@ class Target:
     base_value_yuan: float | None
     description: str
     out_of_scope_reason: str | None
+
+    @property
+    def prior_period(self) -> tuple[dt.date, dt.date] | None:
+        """The period a growth target compares with: the same dates a year earlier (year on year, as the
+        statistics report growth; 29 February becomes the 28th). None for other targets."""
+        if not self.indicator.endswith("_growth") or self.period_start is None:
+            return None
+        return _year_before(self.period_start), _year_before(self.period_end)
+
+
+def _year_before(day: dt.date) -> dt.date:
+    if day.month == 2 and day.day == 29:
+        return dt.date(day.year - 1, 2, 28)
+    return day.replace(year=day.year - 1)
 
 
 @dataclass(frozen=True)
@@ -366,8 +382,6 @@ def _read_targets(r: _Reader, raw: dict, start: dt.date, end: dt.date) -> dict[s
             raise r.fail(f"{path}.period", f"{ps} to {pe} is outside the scenario horizon {start} to {end}")
         value = r.number(t, "value", path)
         base = r.number(t, "base_value_yuan", path, default=None, minimum=0, exclusive_minimum=True)
-        if indicator.endswith("_growth") and base is None:
-            raise r.fail(f"{path}.base_value_yuan", "a growth target needs the prior period's level (yuan)")
         out[name] = Target(name, indicator, ps, pe, value, base, description, None)
     return out
 

@@ -331,6 +331,9 @@ class City(Strict):
     car_owners_per_100_households: sourced_table(UrbanRuralCars) | None = None
     income_growth_per_year: number(-0.5, 0.5, unit="share per year") | None = None
     retail_sales_base_yuan: number(0, 1e14, unit="yuan per year") | None = None
+    retail_sales_trend_growth: number(-0.5, 0.5, unit="share per year") | None = None
+    retail_sales_forecast_error_sd: number(0, 0.5, unit="log points per year") | None = None
+    retail_sales_base_sd: number(0, 0.5, unit="share of the base-year level") | None = None
     # The valid range of the behaviour parameter it replaces (car_price_yuan in behaviour.toml).
     car_price_yuan: number(10_000, 2_000_000, unit="yuan") | None = None
     base_year: number(1990, 2100, integer=True, unit="year") | None = None
@@ -379,7 +382,9 @@ class TargetEntry(Strict):
         None, description="2023, 2020-Q2 or 2022-01-01..2022-12-31, inside the horizon")
     value: number(-1e14, 1e14, description="a fraction for growth (0.08 = 8%), yuan or yuan per person for levels") \
         | None = None
-    base_value_yuan: number(0, 1e14, exclusive_minimum=True, unit="yuan") | None = None
+    base_value_yuan: number(0, 1e14, exclusive_minimum=True, unit="yuan",
+                            description="the published prior-period level, for reference only: growth is judged "
+                                        "against the simulated prior period of the same replication") | None = None
 
     @field_validator("value")
     @classmethod

@@ -5,11 +5,18 @@ scenario with none, on the same household population and the same random streams
 difference is the policy's effect. When the scenario has several tools it also runs each tool
 alone against the same counterfactual, which gives each tool's own uplift and, by difference, how
 much the tools add when combined (``interaction``).
+
+A growth target is judged against the simulated prior period of the same replication. Where that
+period starts before the horizon, ``prior_period_run`` simulates the days from its start to the
+day before the horizon with no tools (no tool acts before the horizon, so the policy run and the
+counterfactual share it), on the same households and the same draw of the 社零 trend, with random
+streams of its own for its daily draws.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -18,6 +25,7 @@ from model.economy import CityEconomy, build_population
 from model.parameters.ensemble import behaviour_for_replication
 from model.rng import RandomStreams
 from model.scenario import Scenario
+from model.trend import RetailTrend, TrendPath
 
 
 @dataclass
@@ -30,6 +38,7 @@ class PairResult:
     streams: RandomStreams
     seconds: float
     behaviour: str = "documented values (model/parameters/behaviour.toml)"
+    prior: CityEconomy | None = None
 
 
 def replication_behaviour(scenario: Scenario, replication: int) -> tuple[Scenario, str]:
@@ -45,13 +54,62 @@ def replication_behaviour(scenario: Scenario, replication: int) -> tuple[Scenari
     return dataclasses.replace(scenario, behaviour=behaviour), label
 
 
-def intervals_cover(labels: list[str]) -> str:
-    """What the 90% intervals over replications span, given each replication's behaviour."""
+def intervals_cover(labels: list[str], scenario: Scenario | None = None) -> str:
+    """What the 90% intervals over replications span, given each replication's behaviour and the scenario's
+    社零 trend (whether each replication draws its own trend path, ``model/trend.py``)."""
+    trend = scenario.city.retail_trend if scenario is not None else None
+    drawn = ""
+    if trend is not None and trend.uncertain:
+        drawn = (f"; what the 社零 trend leaves open: each replication draws its own trend path (forecast error "
+                 f"sd {trend.forecast_error_sd:.3f} a year from the base year {scenario.city.base_year}, base-year "
+                 f"level sd {trend.base_sd:.3f})")
+    elif scenario is not None:
+        drawn = "; not the trend's uncertainty (the scenario gives none: every replication has the same trend)"
     if any(label.startswith("ensemble set") for label in labels):
         sets = len(set(labels))
         return (f"sampling noise and behavioural uncertainty: replication r ran estimated behaviour set r "
-                f"({sets} distinct sets)")
-    return f"sampling noise only: every replication ran the same behaviour ({labels[0] if labels else 'documented'})"
+                f"({sets} distinct sets){drawn}")
+    if drawn.startswith("; what"):
+        return (f"sampling noise{drawn}; every replication ran the same behaviour "
+                f"({labels[0] if labels else 'documented'})")
+    return (f"sampling noise only: every replication ran the same behaviour "
+            f"({labels[0] if labels else 'documented'}){drawn}")
+
+
+def prior_period_start(scenario: Scenario) -> dt.date | None:
+    """The first day before the horizon that a growth target's prior period needs, or None."""
+    starts = [t.prior_period[0] for t in scenario.targets.values() if t.prior_period is not None]
+    first = min(starts, default=None)
+    return first if first is not None and first < scenario.start else None
+
+
+def prior_period_days(scenario: Scenario) -> int:
+    """Days the prior-period run simulates (0 when no growth target reaches before the horizon)."""
+    first = prior_period_start(scenario)
+    return 0 if first is None else (scenario.start - first).days
+
+
+def prior_period_run(scenario: Scenario, scale: float, streams: RandomStreams, *,
+                     population=None, trend=None, progress: Callable[[int], None] | None = None) -> CityEconomy | None:
+    """The no-policy run of the days before the horizon that growth targets compare with, or None.
+
+    Args:
+        scenario: the scenario (with the behaviour of this replication).
+        scale, streams: those of the replication; the run's daily draws use ``streams.child("prior_period")``.
+        population: the replication's households (built from ``streams`` when not given).
+        trend: the replication's draw of the 社零 trend (``CityEconomy.trend``; drawn from ``streams`` when not given).
+    """
+    first = prior_period_start(scenario)
+    if first is None:
+        return None
+    before = dataclasses.replace(scenario, start=first, end=scenario.start - dt.timedelta(days=1), tools={}, targets={})
+    if population is None:
+        population = build_population(scenario, scale, streams)
+    if trend is None:
+        city = scenario.city
+        trend = TrendPath.draw(city.retail_trend or RetailTrend(city.income_growth_per_year), city.base_year, streams)
+    return CityEconomy(before, scale=scale, streams=streams.child("prior_period"), active_tools=set(),
+                       population=population, trend=trend).run(progress)
 
 
 def simulate_replication(scenario: Scenario, scale: float, streams: RandomStreams, *, tool_breakdown: bool = True,
@@ -65,12 +123,13 @@ def simulate_replication(scenario: Scenario, scale: float, streams: RandomStream
     population = build_population(scenario, scale, streams)
     baseline = CityEconomy(scenario, scale=scale, streams=streams, active_tools=set(), population=population).run(progress)
     policy = CityEconomy(scenario, scale=scale, streams=streams, population=population).run(progress)
+    prior = prior_period_run(scenario, scale, streams, population=population, trend=baseline.trend, progress=progress)
     alone = {}
     if tool_breakdown and len(scenario.tools) > 1:
         for name in scenario.tools:
             alone[name] = CityEconomy(scenario, scale=scale, streams=streams, active_tools={name},
                                       population=population).run(progress)
-    return PairResult(policy, baseline, alone, streams, time.perf_counter() - started, behaviour)
+    return PairResult(policy, baseline, alone, streams, time.perf_counter() - started, behaviour, prior)
 
 
 def runs_per_replication(scenario: Scenario, tool_breakdown: bool) -> int:

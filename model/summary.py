@@ -43,6 +43,14 @@ FIGURE_DEFINITIONS = {
     "tools.*.supported_non_retail_sales": "tourism_voucher: lodging and tickets of visits that used one (not 社零)",
     "tools.*.gross_leverage": "tools.*.supported_sales / tools.*.outlay",
     "government_outlay": "all the tools paid, including vouchers valid at end_date and redeemed after it",
+    "targets.*.policy": "the target's indicator with the plan (targets.*.baseline: without); a growth target is the "
+                        "period's level over the simulated level of its prior period (the same dates a year earlier) in "
+                        "the same replication, minus one, never over a published base figure",
+    "targets.*.met": "whether the target is met with the plan (met_without_policy: without); over several "
+                     "replications, the share of replications in which it is (probability), which includes what the "
+                     "社零 trend leaves open when the scenario gives its forecast error",
+    "targets.*.contribution_pp": "what the plan adds, in percentage points: policy growth minus no-policy growth for "
+                                 "a growth target; policy level over no-policy level, minus one, for a level target",
 }
 
 
@@ -60,16 +68,53 @@ def _period_slice(model: CityEconomy, start: dt.date, end: dt.date) -> slice:
     return slice((start - model.scenario.start).days, (end - model.scenario.start).days + 1)
 
 
-def evaluate_target(target: Target, model: CityEconomy) -> float | None:
-    """The simulated value of a target's indicator in ``model`` (None when out of scope)."""
+def _indicator_sum(target: Target, model: CityEconomy, start: dt.date, end: dt.date) -> float:
+    """The 社零 (or online 社零) a growth or level target counts, from ``start`` to ``end`` within ``model``'s days."""
+    a = max((start - model.scenario.start).days, 0)
+    b = min((end - model.scenario.start).days + 1, model.books.retail.shape[0])
+    if b <= a:
+        return 0.0
+    retail = model.books.retail[a:b]
+    if target.indicator.startswith("online_retail"):
+        return float(retail[:, :, GOODS_SECTORS, CHANNELS.index("online")].sum())
+    return float(retail.sum())
+
+
+def prior_level(target: Target, model: CityEconomy, prior: CityEconomy | None = None) -> float | None:
+    """The simulated level of a growth target's prior period (``Target.prior_period``) in this replication.
+
+    Days of the prior period within the horizon come from ``model`` itself (so a policy that acted in
+    them counts); days before it from ``prior``, the replication's no-policy run of the days before the
+    horizon (``simulation.prior_period_run``). None for targets that are not growth targets.
+
+    Raises:
+        ValueError: the prior period starts before the horizon and no prior-period run is given.
+    """
+    period = target.prior_period
+    if period is None:
+        return None
+    start, end = period
+    level = _indicator_sum(target, model, start, end)
+    if start < model.scenario.start:
+        if prior is None or prior.scenario.start > start:
+            raise ValueError(f"target {target.name}: its prior period {start} to {end} starts before the horizon "
+                             f"({model.scenario.start}) and no run of those days was given")
+        level += _indicator_sum(target, prior, start, min(end, model.scenario.start - dt.timedelta(days=1)))
+    return level
+
+
+def evaluate_target(target: Target, model: CityEconomy, prior: CityEconomy | None = None) -> float | None:
+    """The simulated value of a target's indicator in ``model`` (None when out of scope).
+
+    A growth target is the level of its period over the simulated level of its prior period in the same
+    replication (``prior_level``), minus one: a published base statistic never enters it.
+    """
     if target.indicator == "out_of_scope":
         return None
     books = model.books
     sl = _period_slice(model, target.period_start, target.period_end)
-    if target.indicator in ("retail_sales_growth", "retail_sales_level"):
-        level = float(books.retail[sl].sum())
-    elif target.indicator in ("online_retail_level", "online_retail_growth"):
-        level = float(books.retail[sl][:, :, GOODS_SECTORS, CHANNELS.index("online")].sum())
+    if target.indicator in ("retail_sales_growth", "retail_sales_level", "online_retail_level", "online_retail_growth"):
+        level = _indicator_sum(target, model, target.period_start, target.period_end)
     elif target.indicator == "tourism_revenue_level":
         level = float(books.retail[sl][:, model.visitor_cell].sum() + books.non_retail[sl].sum())
     else:  # per-capita consumption, urban or rural
@@ -78,19 +123,20 @@ def evaluate_target(target: Target, model: CityEconomy) -> float | None:
         mask = hh.urban == urban
         persons = float(hh.size[mask].sum()) * hh.weight
         days = sl.stop - sl.start
-        index = model.income_index[sl].mean()
-        # Normal consumption (all of it, not only 社零), plus how far these households' spending in the
-        # non-durable flow sectors departed from normal (vouchers, windfalls, calendar, conditions).
-        # Cars and appliances are left at their normal level: their sector mixes durable events with flows.
+        # Normal consumption grows with income and moves with this replication's trend draw; plus how far
+        # these households' spending in the non-durable flow sectors departed from its normal path (vouchers,
+        # windfalls, calendar, conditions). Cars and appliances are left at their normal level: their sector
+        # mixes durable events with flows.
+        index = float((model.income_index[sl] * model.trend_shock[sl]).mean())
         normal = float(hh.consumption_month_yuan[mask].sum()) * hh.weight * 12.0 * days / 365.0 * index
         cells = np.unique(hh.cell[mask])
         retail = float(books.retail[sl][:, cells][:, :, NON_DURABLE_FLOW].sum())
         cols = [FLOW_SECTORS.index(SECTORS[i]) for i in NON_DURABLE_FLOW]
-        expected = float(model.flow.base_yuan[cells][:, cols].sum()) * float(model.income_index[sl].sum()) * \
+        expected = float(model.flow.base_yuan[cells][:, cols].sum()) * float(model.demand_index[sl].sum()) * \
             float(model.seasonality[sl][:, NON_DURABLE_FLOW].mean())
         return (normal + retail - expected) / max(persons, 1.0)
     if target.indicator.endswith("_growth"):
-        return level / target.base_value_yuan - 1.0
+        return level / prior_level(target, model, prior) - 1.0
     return level
 
 
@@ -99,6 +145,17 @@ def target_met(target: Target, value: float | None) -> bool | None:
     if value is None or target.value is None:
         return None
     return bool(value >= target.value)
+
+
+def contribution_pp(target: Target, value_policy: float | None, value_baseline: float | None) -> float | None:
+    """What the plan adds to a target's indicator, in percentage points: of growth for a growth target
+    (policy growth minus no-policy growth); of the no-policy level for a level target (so the same
+    number as the growth it adds when the prior period is the same)."""
+    if value_policy is None or value_baseline is None:
+        return None
+    if target.indicator.endswith("_growth"):
+        return 100.0 * (value_policy - value_baseline)
+    return 100.0 * (value_policy / value_baseline - 1.0) if value_baseline else None
 
 
 def _budget_exhausted(model: CityEconomy, name: str) -> str | None:
@@ -178,14 +235,22 @@ def replication_summary(pair: PairResult) -> dict[str, Any]:
 
     targets = {}
     for name, target in scenario.targets.items():
-        value_p = evaluate_target(target, pol)
-        value_b = evaluate_target(target, base)
-        targets[name] = {
+        value_p = evaluate_target(target, pol, pair.prior)
+        value_b = evaluate_target(target, base, pair.prior)
+        entry = {
             "indicator": target.indicator, "target": target.value,
             "policy": value_p, "baseline": value_b,
             "met": target_met(target, value_p), "met_without_policy": target_met(target, value_b),
-            "description": target.description, "out_of_scope_reason": target.out_of_scope_reason,
+            "contribution_pp": contribution_pp(target, value_p, value_b),
         }
+        if target.prior_period is not None:
+            entry["judged_against"] = (f"simulated {target.prior_period[0]} to {target.prior_period[1]} of the same "
+                                       "replication (with the policy for the policy run, without for the other)")
+            entry["prior_policy"] = prior_level(target, pol, pair.prior)
+            entry["prior_baseline"] = prior_level(target, base, pair.prior)
+            entry["published_prior_yuan"] = target.base_value_yuan
+        entry.update({"description": target.description, "out_of_scope_reason": target.out_of_scope_reason})
+        targets[name] = entry
 
     non_retail_uplift = {k: float(pol.books.non_retail[:, i].sum() - base.books.non_retail[:, i].sum())
                          for i, k in enumerate(NON_RETAIL)}

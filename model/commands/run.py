@@ -71,8 +71,43 @@ def _target_value(indicator: str, value) -> str:
     return f"{v / 1e8:,.2f} 亿元"
 
 
+def _target_estimate(indicator: str, value) -> str:
+    """A simulated target value with its 90% interval over replications, in the target's unit."""
+    from model.reporting.numbers import fmt_estimate
+
+    if indicator.endswith("_growth"):
+        unit, name = 0.01, "%"
+    elif indicator.startswith("consumption_per_capita"):
+        unit, name = 1.0, " yuan per person"
+    else:
+        unit, name = 1e8, " 亿元"
+    e = _estimate(value, unit)
+    if e["mean"] is None:
+        return "—"
+    text = fmt_estimate(e, "en")
+    return text.replace(" (", f"{name} (90%: ", 1) if e["n"] > 1 else f"{text}{name}"
+
+
+def _pp(value) -> str:
+    """Percentage points with the 90% interval over replications."""
+    from model.reporting.numbers import fmt_estimate
+
+    e = _estimate(value, 1.0)
+    if e["mean"] is None:
+        return "—"
+    text = fmt_estimate(e, "en")
+    return text.replace(" (", " pp (90%: ", 1) if e["n"] > 1 else f"{text} pp"
+
+
+def _probability(met, reps: int) -> str:
+    if isinstance(met, dict):
+        k = round(met["probability"] * reps)
+        return f"{k} of {reps} replications ({met['probability']:.0%})"
+    return "met" if met else "not met" if met is not None else "—"
+
+
 TARGET_MEANING = {
-    "retail_sales_growth": "社零 growth on the prior period at least", "retail_sales_level": "社零 at least",
+    "retail_sales_growth": "社零 growth on the simulated prior period (same replication) at least", "retail_sales_level": "社零 at least",
     "online_retail_growth": "online retail growth at least", "online_retail_level": "online retail at least",
     "tourism_revenue_level": "tourism revenue at least",
     "consumption_per_capita_urban": "urban consumption per person at least",
@@ -86,7 +121,7 @@ def print_summary(summary: dict, out_dir: Path, scenario=None) -> None:
     print(f"\n{summary['title']}  {summary['start_date']} to {summary['end_date']}"
           f"  scale {summary['scale']}  seed {summary['seed']}  replications {reps}")
     if reps > 1:
-        print(f"  (90%: the 5th to 95th percentile over {reps} replications, which differ only in their random numbers)")
+        print(f"  (90%: the 5th to 95th percentile over {reps} replications; what they cover is said at the end)")
     print(f"  社零 without policy (retail_sales_baseline): {_yi(summary['retail_sales_baseline'])}")
     print(f"  社零 with policy    (retail_sales_policy):   {_yi(summary['retail_sales_policy'])}")
     print(f"  extra 社零          (retail_sales_uplift):   {_wan(summary['retail_sales_uplift'])}")
@@ -112,16 +147,14 @@ def print_summary(summary: dict, out_dir: Path, scenario=None) -> None:
         if scenario is not None:
             table = scenario.raw.get("targets", {}).get(name, {})
             title = table.get("title_en") or table.get("title") or ""
-        met = t.get("met")
-        if isinstance(met, dict):
-            k = round(met["probability"] * reps)
-            verdict = f"met in {k} of {reps} replications ({met['probability']:.0%})"
-        else:
-            verdict = "met" if met else "not met" if met is not None else "—"
         meaning = TARGET_MEANING.get(t["indicator"], t["indicator"])
-        print(f"  target {name}{f' ({title})' if title else ''}: {meaning} {_target_value(t['indicator'], t.get('target'))}; "
-              f"simulated {_target_value(t['indicator'], t.get('policy'))} with the policy, "
-              f"{_target_value(t['indicator'], t.get('baseline'))} without; {verdict}")
+        ind = t["indicator"]
+        print(f"  target {name}{f' ({title})' if title else ''}: {meaning} {_target_value(ind, t.get('target'))}")
+        print(f"    simulated: {_target_estimate(ind, t.get('policy'))} with the plan, "
+              f"{_target_estimate(ind, t.get('baseline'))} without")
+        print(f"    met: with the plan {_probability(t.get('met'), reps)}; "
+              f"without {_probability(t.get('met_without_policy'), reps)}; "
+              f"the plan adds {_pp(t.get('contribution_pp'))}")
     if out_of_scope:
         if len(out_of_scope) == len(targets):
             print(f"  no target can be evaluated: all {len(out_of_scope)} are outside the model's scope (see summary.json)")

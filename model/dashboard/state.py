@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from model import tools as tool_kinds
@@ -419,17 +420,23 @@ def run_design(scenario: Scenario, settings: Settings) -> DashboardResult:
                .groupby(level=1).mean())
     return DashboardResult(settings, result.summary, monthly, time.perf_counter() - started,
                            result.manifest.get("households_simulated"), replications=result.replications,
-                           target_line=target_line(scenario))
+                           target_line=target_line(scenario, result.replications))
 
 
-def target_line(scenario: Scenario) -> tuple[list, float, str] | None:
-    """The last 社零 target as a monthly level: (months of its period, yuan a month it needs, its title)."""
+def target_line(scenario: Scenario, replications: list[dict]) -> tuple[list, float, str] | None:
+    """The last 社零 target as a monthly level: (months of its period, yuan a month it needs, its title).
+
+    A growth target needs its simulated no-policy prior period times one plus the growth: the mean over
+    ``replications`` (their ``replication_summary``) of that level."""
     chosen = [(n, t) for n, t in scenario.targets.items()
               if t.indicator in ("retail_sales_growth", "retail_sales_level") and t.value is not None]
     if not chosen:
         return None
     name, t = chosen[-1]
-    level = float(t.value) if t.indicator == "retail_sales_level" else float(t.base_value_yuan) * (1 + float(t.value))
+    if t.indicator == "retail_sales_level":
+        level = float(t.value)
+    else:
+        level = float(np.mean([r["targets"][name]["prior_baseline"] for r in replications])) * (1 + float(t.value))
     months = list(pd.period_range(t.period_start, t.period_end, freq="M"))
     title = scenario.raw.get("targets", {}).get(name, {}).get("title") or t.description or name
     return months, level / len(months), str(title)

@@ -38,6 +38,7 @@ import numpy as np
 
 from model.economy import CityEconomy
 from model.rng import RandomStreams
+from model.simulation import prior_period_run
 from model.summary import evaluate_target, target_met
 from model.scenario import Scenario, Target, get_field, scenario_from_dict, set_field, variant_overrides
 
@@ -186,14 +187,24 @@ def raw_with_budget(raw: dict[str, Any], tool: str, budget_yuan: float, origin: 
 
 
 def evaluate_budget(raw: dict[str, Any], origin: str, tool: str, target_name: str, budget_yuan: float, *,
-                    step: int, scale: float, seed: int, replications: int, purpose: str) -> BudgetPoint:
-    """Run the plan with the tool at ``budget_yuan``, R replications with common seeds; the target's outcome."""
+                    step: int, scale: float, seed: int, replications: int, purpose: str,
+                    priors: dict[int, CityEconomy | None] | None = None) -> BudgetPoint:
+    """Run the plan with the tool at ``budget_yuan``, R replications with common seeds; the target's outcome.
+
+    A growth target is judged against the simulated prior period of the same replication; where it lies
+    before the horizon its no-policy run (``simulation.prior_period_run``) does not depend on the budget,
+    so it is run once per replication and kept in ``priors`` (by replication) across budgets.
+    """
     scenario = scenario_from_dict(raw_with_budget(raw, tool, budget_yuan, origin), origin)
     target = scenario.targets[target_name]
+    priors = {} if priors is None else priors
     values, met, outlays = [], [], []
     for r in range(replications):
-        model = CityEconomy(scenario, scale=scale, streams=RandomStreams.from_seed(seed, r)).run()
-        value = evaluate_target(target, model)
+        streams = RandomStreams.from_seed(seed, r)
+        model = CityEconomy(scenario, scale=scale, streams=streams).run()
+        if r not in priors:
+            priors[r] = prior_period_run(scenario, scale, streams, trend=model.trend)
+        value = evaluate_target(target, model, priors[r])
         values.append(value)
         met.append(bool(target_met(target, value)))
         outlays.append(model.funds[tool].paid_yuan if tool in model.funds else 0.0)
@@ -287,6 +298,7 @@ def find_budget(raw: dict[str, Any], tool: str, *, origin: str = "<dict>", targe
     if curve_points < 0:
         raise TargetSearchError(f"curve points must be 0 or more, got {curve_points}")
     step_yuan = bound / grid_steps
+    priors: dict[int, CityEconomy | None] = {}
     notes = []
     t = scenario.tools[tool]
     if chosen.period_end is not None and (t.start > chosen.period_end or t.end < chosen.period_start):
@@ -298,7 +310,7 @@ def find_budget(raw: dict[str, Any], tool: str, *, origin: str = "<dict>", targe
     def at(k: int, purpose: str) -> BudgetPoint:
         if k not in points:
             points[k] = evaluate_budget(raw, origin, tool, chosen.name, k * step_yuan, step=k, scale=scale, seed=seed,
-                                        replications=replications, purpose=purpose)
+                                        replications=replications, purpose=purpose, priors=priors)
             if progress is not None:
                 progress(points[k])
         return points[k]

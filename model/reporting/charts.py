@@ -168,9 +168,13 @@ def retail_target(designs: list[Design], target: str | None):
     return (name, t) if t.indicator in RETAIL_TARGETS else None
 
 
-def target_level_yuan(t) -> float:
-    """社零 over the target period that meets the target (yuan)."""
-    return float(t.value) if t.indicator == "retail_sales_level" else t.base_value_yuan * (1 + t.value)
+def target_level_yuan(t, design: Design) -> float:
+    """社零 over the target period that meets the target (yuan): a growth target's is the simulated no-policy
+    prior period times one plus the growth, averaged over the design's replications."""
+    if t.indicator == "retail_sales_level":
+        return float(t.value)
+    prior = [r["targets"][t.name]["prior_baseline"] for r in design.result.replications]
+    return float(np.mean(prior)) * (1 + t.value)
 
 
 def retail_over_time(designs: list[Design], lang: str = "zh", target: str | None = None,
@@ -227,7 +231,7 @@ def retail_over_time(designs: list[Design], lang: str = "zh", target: str | None
             ax.plot(daily.index, mean, color=colour, linestyle=style, label=label)
             ax.fill_between(daily.index, lo, hi, color=colour, alpha=0.12)
             data[key] = (list(daily.index), mean)
-        level = target_level_yuan(t) / 1e8
+        level = target_level_yuan(t, first) / 1e8
         ax.hlines(level, start, end, color=TARGET_COLOUR, linestyle=":", linewidth=1.5,
                   label=f"{lab['target_level']}: {target_title(first, name, lang)}")
         data[lab["target"]] = ([start, end], np.array([level, level]))

@@ -65,6 +65,10 @@ COLUMN_NOTES = {
     "target": "the target the design is judged by (name in the scenario's [targets] table)",
     "target_probability": "share of replications in which the target is met with the policy (coarse with few replications)",
     "target_probability_without_policy": "share of replications in which the target is met without any policy",
+    "target_contribution_pp": "what the plan adds to the target's indicator, percentage points: policy minus "
+                              "no-policy growth (growth targets, each on the simulated prior period of the same "
+                              "replication) or the policy level's excess over the no-policy level, %; mean, and "
+                              "p05-p95 the 90% interval over replications",
     "cost_per_0.1pp": "outlay ÷ (extra_growth_pp ÷ 0.1), yuan: the outlay per extra 0.1 percentage point of 社零 "
                       "growth, from the means; blank when extra 社零 is not positive",
     "benefit_poorest_40pct": "share of household benefit (voucher value, subsidies and discounts households "
@@ -94,6 +98,8 @@ COLUMN_NOTES_ZH = {
     "target": "评价方案所用的目标（情景 [targets] 表中的名称）",
     "target_probability": "有政策时目标达成的模拟次数占比（重复次数少时较粗略）",
     "target_probability_without_policy": "无政策时目标也能达成的模拟次数占比",
+    "target_contribution_pp": "方案对目标指标的贡献（百分点）：增长目标为有无政策增速之差（均较同一次模拟的上年同期），"
+                              "水平目标为有政策水平较无政策水平高出的百分比；平均值，p05–p95 为各次模拟的90%区间",
     "cost_per_0.1pp": "每拉动0.1个百分点社零增速的财政成本（元）= 财政支出 ÷（extra_growth_pp ÷ 0.1），用平均值计算；新增社零不为正时留空",
     "benefit_poorest_40pct": "家庭得到的好处（消费券面值、补贴和优惠）中，收入最低40%家庭（Q1、Q2）所占比例；平均值",
     "benefit_rural": "家庭得到的好处中农村家庭所占比例；平均值",
@@ -116,6 +122,7 @@ COLUMN_LABELS = {
     "target": ("目标", "Target"),
     "target_probability": ("目标达成概率", "P(target met)"),
     "target_probability_without_policy": ("无政策时达成概率", "P(met without policy)"),
+    "target_contribution_pp": ("方案贡献（百分点）", "Plan adds (pp)"),
     "cost_per_0.1pp": ("每0.1个百分点成本", "Cost per 0.1 pp"),
     "benefit_poorest_40pct": ("最低40%家庭受益占比", "Benefit to poorest 40%"),
     "benefit_rural": ("农村家庭受益占比", "Benefit to rural"),
@@ -127,8 +134,8 @@ LEVEL_LABELS = {"central": ("中央", "central"), "province": ("省级", "provin
 #: Columns shown in tables (in order); the p05/p95 columns are shown inside extra_retail_sales.
 SHOWN = ("design", "budget_total", "outlay_*", "outlay_total", "merchant_cofunding", "extra_retail_sales",
          "extra_growth_pp", "net_leverage", "gross_leverage", "target", "target_probability",
-         "target_probability_without_policy", "cost_per_0.1pp", "benefit_poorest_40pct", "benefit_rural",
-         "paid_back_share", "budget_runs_out")
+         "target_probability_without_policy", "target_contribution_pp", "cost_per_0.1pp", "benefit_poorest_40pct",
+         "benefit_rural", "paid_back_share", "budget_runs_out")
 MONEY_COLUMNS = ("budget_total", "outlay_total", "merchant_cofunding", "extra_retail_sales", "cost_per_0.1pp")
 SHARE_COLUMNS = ("target_probability", "target_probability_without_policy", "benefit_poorest_40pct",
                  "benefit_rural", "paid_back_share")
@@ -394,6 +401,11 @@ def comparison_table(designs: list[Design], target: str | None, need_target: boo
             row["target_probability"] = float(np.mean([bool(r["targets"][name]["met"]) for r in reps]))
             row["target_probability_without_policy"] = float(np.mean([bool(r["targets"][name]["met_without_policy"])
                                                                       for r in reps]))
+            added = [r["targets"][name].get("contribution_pp") for r in reps]
+            added = np.array([a for a in added if a is not None], dtype=float)
+            row["target_contribution_pp"] = float(added.mean()) if added.size else None
+            row["target_contribution_pp_p05"] = float(np.percentile(added, 5)) if added.size else None
+            row["target_contribution_pp_p95"] = float(np.percentile(added, 95)) if added.size else None
         row["cost_per_0.1pp"] = float(outlay.mean() / (growth_pp / COST_STEP_PP)) if growth_pp > 0 else None
         row["benefit_poorest_40pct"] = _mean([(r["benefit_share"]["Q1"] or 0) + (r["benefit_share"]["Q2"] or 0)
                                               if r["benefit_share"]["Q1"] is not None else None for r in reps])
@@ -450,6 +462,15 @@ def format_value(table_row: pd.Series, key: str) -> str:
         low, high = table_row["extra_retail_sales_p05"], table_row["extra_retail_sales_p95"]
         e = {"mean": value / YUAN_PER_DISPLAY_UNIT, "low": low / YUAN_PER_DISPLAY_UNIT,
              "high": high / YUAN_PER_DISPLAY_UNIT, "n": 2 if high > low else 1}
+        d = decimals_of(e)
+        if e["n"] == 1:
+            return fmt_number(e["mean"], d)
+        return f"{fmt_number(e['mean'], d)} ({fmt_number(e['low'], d)}–{fmt_number(e['high'], d)})"
+    if key == "target_contribution_pp" and value is not None and not (isinstance(value, float) and np.isnan(value)):
+        from model.reporting.numbers import decimals_of, fmt_number
+
+        low, high = table_row.get("target_contribution_pp_p05"), table_row.get("target_contribution_pp_p95")
+        e = {"mean": value, "low": low, "high": high, "n": 2 if high is not None and high > low else 1}
         d = decimals_of(e)
         if e["n"] == 1:
             return fmt_number(e["mean"], d)

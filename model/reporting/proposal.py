@@ -56,21 +56,24 @@ def interval_note(designs: list[Design], lang: str) -> str:
     """What every interval in the report covers."""
     s = designs[0].result.summary
     reps, scale, seed = s["replications"], s["scale"], s["seed"]
+    covers = s.get("intervals_cover", "")
+    ensemble = "behavioural uncertainty" in covers
+    trend_drawn = "trend leaves open" in covers
     if lang == "zh":
         if reps == 1:
             return (f"每个方案只模拟了 1 次（抽样比例 {scale}，种子 {seed}），因此没有区间，数字只保留三位有效数字；"
                     "概率只能是 0 或 100%。")
-        return (f"括号内为 90% 区间：每个方案模拟 {reps} 次的第 5 至第 95 百分位。各次模拟之间变化的只是随机数"
-                f"（抽到哪些家庭、领券与用券、购车购家电的时点、商户与经销商），行为参数固定为估计值，"
-                f"因此区间不含参数不确定性；各方案使用同一组随机数（抽样比例 {scale}，种子 {seed}）。"
-                f"概率为达到目标的模拟次数占比，精度为 1/{reps}。")
+        return (f"括号内为 90% 区间：每个方案模拟 {reps} 次的第 5 至第 95 百分位。各次模拟之间变化的有随机数"
+                f"（抽到哪些家庭、领券与用券、购车购家电的时点、商户与经销商）"
+                + ("、行为参数（第 r 次模拟使用估计出的第 r 组参数）" if ensemble else "（行为参数固定，区间不含参数不确定性）")
+                + ("，以及社零趋势的不确定性（每次模拟抽取自己的趋势路径：基期水平误差与逐年预测误差，离基期越远区间越宽）"
+                   if trend_drawn else "；情景未给出社零趋势的预测误差，区间不含趋势的不确定性")
+                + f"。各方案使用同一组随机数（抽样比例 {scale}，种子 {seed}）。概率为达到目标的模拟次数占比，精度为 1/{reps}。")
     if reps == 1:
         return (f"Each design was simulated once (scale {scale}, seed {seed}): no interval, figures to three "
                 "significant digits; a probability can only be 0 or 100%.")
-    return (f"Brackets: 90% interval, the 5th to 95th percentile over {reps} simulations of each design. What varies "
-            "between them is only the random numbers (which households are drawn, voucher claims and use, when cars "
-            "and appliances are bought, merchants and dealers); behaviour parameters stay at their estimates, so the "
-            f"intervals leave out parameter uncertainty. Every design uses the same random numbers (scale {scale}, "
+    return (f"Brackets: 90% interval, the 5th to 95th percentile over {reps} simulations of each design. They cover "
+            f"{s.get('intervals_cover', 'sampling noise')}. Every design uses the same random numbers (scale {scale}, "
             f"seed {seed}). A probability is the share of simulations meeting the target, to within 1/{reps}.")
 
 
@@ -86,12 +89,13 @@ def _verdict_sentence(v, lang: str) -> str:
         verdict = "很可能达成" if (v.p_with or 0) >= 0.9 else "可能达成" if (v.p_with or 0) >= 0.5 else \
             "不太可能达成" if (v.p_with or 0) > 0.1 else "基本无法达成"
         return (f"“{v.title}”（要求{what} {req}{unit}）：{verdict}。有此方案时模拟值 {w}{unit}，达成概率 {p}；"
-                f"不实施政策时模拟值 {w0}{unit}，达成概率 {p0}。")
+                f"不实施政策时模拟值 {w0}{unit}，达成概率 {p0}；方案贡献 {fmt_estimate(v.contribution_pp, lang)} 个百分点。")
     verdict = "likely met" if (v.p_with or 0) >= 0.9 else "as likely as not" if (v.p_with or 0) >= 0.5 else \
         "unlikely" if (v.p_with or 0) > 0.1 else "not met"
     return (f"\u201c{v.title}\u201d (requires {req}{' ' if unit != '%' else ''}{unit}): {verdict}. With the plan "
             f"{w}{' ' if unit != '%' else ''}{unit}, met with probability {p}; without any policy {w0}"
-            f"{' ' if unit != '%' else ''}{unit}, probability {p0}.")
+            f"{' ' if unit != '%' else ''}{unit}, probability {p0}; the plan adds "
+            f"{fmt_estimate(v.contribution_pp, lang)} percentage points.")
 
 
 def _money_sentence(d: Design, lang: str) -> str:
@@ -285,7 +289,8 @@ def _targets(doc: Document, designs: list[Design], lang: str) -> None:
         return
     headers = [_t(lang, "目标", "Target"), _t(lang, "方案", "Design"), _t(lang, "要求", "Required"),
                _t(lang, "有政策", "With plan"), _t(lang, "无政策", "No policy"),
-               _t(lang, "达成概率（有政策）", "P(met), plan"), _t(lang, "达成概率（无政策）", "P(met), no policy")]
+               _t(lang, "达成概率（有政策）", "P(met), plan"), _t(lang, "达成概率（无政策）", "P(met), no policy"),
+               _t(lang, "方案贡献（百分点）", "Plan adds (pp)")]
     rows = []
     for d in designs:
         for v in target_verdicts(d, lang):
@@ -294,12 +299,17 @@ def _targets(doc: Document, designs: list[Design], lang: str) -> None:
             rows.append([v.title, d.title(lang), f"{req}{v.unit}", f"{fmt_estimate(v.with_plan, lang)}{v.unit}",
                          f"{fmt_estimate(v.without_plan, lang)}{v.unit}",
                          fmt_probability(v.p_with, v.replications, lang),
-                         fmt_probability(v.p_without, v.replications, lang)])
-    doc.add(Table(headers, rows, [False, False, True, True, True, True, True],
+                         fmt_probability(v.p_without, v.replications, lang),
+                         fmt_estimate(v.contribution_pp, lang) if v.contribution_pp else "—"])
+    doc.add(Table(headers, rows, [False, False, True, True, True, True, True, True],
                   _t(lang, "目标：要求值、模拟值与达成概率", "Targets: required, simulated, probability met"),
-                  note=_t(lang, "增长率为较上年同期的百分比，水平值单位亿元，人均消费单位元。", "Growth in % on the prior "
-                          "period; levels in 100 million yuan; consumption per person in yuan. ") + interval_note(designs, lang),
-                  widths=[2.2, 1.8, 0.9, 1.5, 1.5, 1.0, 1.0]))
+                  note=_t(lang, "增长率为较模拟的上年同期（同一次模拟）的百分比，水平值单位亿元，人均消费单位元；"
+                                "方案贡献：增长目标为有无政策增长率之差，水平目标为有政策水平较无政策水平高出的百分比。",
+                          "Growth in % on the simulated prior period of the same replication; levels in 100 million "
+                          "yuan; consumption per person in yuan; plan adds: policy minus no-policy growth for growth "
+                          "targets, the policy level's excess over the no-policy level for level targets. ")
+                  + interval_note(designs, lang),
+                  widths=[2.0, 1.6, 0.8, 1.4, 1.4, 0.9, 0.9, 1.2]))
 
 
 def _comparison(doc: Document, designs: list[Design], target: str | None, lang: str) -> None:

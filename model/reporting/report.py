@@ -46,6 +46,7 @@ COLUMN_SOURCES = {
     "target": "scenario: [targets]",
     "target_probability": "targets.<target>.met",
     "target_probability_without_policy": "targets.<target>.met_without_policy",
+    "target_contribution_pp": "targets.<target>.contribution_pp",
     "cost_per_0.1pp": f"government_outlay, retail_sales_uplift, retail_sales_baseline (step {COST_STEP_PP} pp)",
     "benefit_poorest_40pct": "benefit_share.Q1 + benefit_share.Q2",
     "benefit_rural": "benefit_share.rural",

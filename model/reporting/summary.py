@@ -75,6 +75,7 @@ class Verdict:
         required: the value it asks for (display units); unit: "%", "亿元" or "元".
         with_plan, without_plan: simulated value estimates (display units).
         p_with, p_without: share of replications meeting it; replications: how many.
+        contribution_pp: what the plan adds, percentage points (``summary.contribution_pp``), as an estimate.
     """
 
     name: str
@@ -87,6 +88,7 @@ class Verdict:
     p_with: float | None
     p_without: float | None
     replications: int
+    contribution_pp: dict | None = None
 
 
 def target_verdicts(design: Design, lang: str) -> list[Verdict]:
@@ -104,7 +106,8 @@ def target_verdicts(design: Design, lang: str) -> list[Verdict]:
         met0 = [e["met_without_policy"] for e in entries if e["met_without_policy"] is not None]
         out.append(Verdict(name, target_title(design, name, lang), t.indicator, required, unit,
                            estimate(values("policy")), estimate(values("baseline")),
-                           float(np.mean(met)) if met else None, float(np.mean(met0)) if met0 else None, len(reps)))
+                           float(np.mean(met)) if met else None, float(np.mean(met0)) if met0 else None, len(reps),
+                           estimate([e.get("contribution_pp") for e in entries])))
     return out
 
 
