@@ -60,6 +60,7 @@ from model.economy import CityEconomy
 from model.rng import RandomStreams
 from model.scenario import Scenario, read_toml, scenario_from_dict
 from model.sectors import FLOW_SECTORS, SECTOR_INDEX
+from model.trend import RetailTrend, TrendPath
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = PROJECT_ROOT / "scenarios"
@@ -389,7 +390,11 @@ def simulate_statistics(scenario: Scenario, scale: float, seed: int, replication
     random streams as replication ``replication`` of ``run.py run --seed SEED``.
     """
     streams = RandomStreams.from_seed(seed, replication)
-    model = CityEconomy(scenario.without_tools(), scale=scale, streams=streams, active_tools=set()).run()
+    # The base year is fitted on the trend's mean path: the drawn trend shocks (model/trend.py) are what the
+    # statistic leaves open, not something to fit.
+    city = scenario.city
+    trend = TrendPath.mean_path(city.retail_trend or RetailTrend(city.income_growth_per_year), city.base_year)
+    model = CityEconomy(scenario.without_tools(), scale=scale, streams=streams, active_tools=set(), trend=trend).run()
     by_sector = model.books.retail.sum(axis=(0, 1, 3, 4))
     total = float(by_sector.sum())
     out = {

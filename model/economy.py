@@ -29,10 +29,12 @@ gets a budget pool (``GovernmentFund``) and a ``ToolEffect``; the rules of steps
 A run with tools switched off uses the same random streams (``rng.py``), so it
 is the policy run's counterfactual.
 
-**Forecast baseline.** Households' flow spending, durable replacement, visits and firms' and
-institutions' purchases all follow ``demand_index``: the city's 社零 trend from its base-year
-level, times this replication's draw of what the trend leaves open (``model/trend.py``), shared
-by the policy run and its counterfactual. Income (savings) follows ``income_index``.
+**Forecast baseline.** Households' flow spending, durable replacement and firms' and
+institutions' purchases follow ``demand_index``: the city's 社零 trend from its base-year level,
+times this replication's draw of what the trend leaves open (``model/trend.py``), shared by the
+policy run and its counterfactual. Visits follow their own measured path (``[conditions]`` on
+visitors, against the scenario's reference level of visits) times the same draw (``trend_shock``).
+Income (savings) follows ``income_index``.
 
 **Horizon and payback.** A run simulates past the scenario's ``end_date`` until
 ``payback_end_date``: the last tool's end plus the longest window over which
@@ -262,7 +264,7 @@ class CityEconomy(mesa.Model):
         self._tools_do("after_flow_spending", day, flow_multipliers)  # 5. e.g. voucher holders transact
         self._durable_purchases(day)                                 # 6. cars and appliances
         self.visitor_flow.step(day, self.simulated_dates[day].month,
-                               self.visitor_condition[day] * self.demand_index[day], shock[-1])  # 7.
+                               self.visitor_condition[day] * self.trend_shock[day], shock[-1])  # 7.
         self._institutional_purchases(day, shock)                    # 8.
         self._monthly_savings(day)                                   # 9. savings, then tools close the day
         self._tools_do("end_of_day", day)

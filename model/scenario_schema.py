@@ -171,14 +171,19 @@ def _to_date(value: Any) -> dt.date:
     raise _error(f"expected a date, got {_show(value)}; accepted: a date like 2023-07-01")
 
 
-def date(in_horizon: bool = True, description: str = "") -> Any:
-    """An annotated type: a date (TOML date or ISO text), inside the scenario's horizon if ``in_horizon``."""
+def date(in_horizon: bool = True, description: str = "", days_before: int = 0) -> Any:
+    """An annotated type: a date (TOML date or ISO text), inside the scenario's horizon if ``in_horizon``,
+    or up to ``days_before`` days before it."""
 
     def validate(value: Any, info: ValidationInfo) -> dt.date:
         day = _to_date(value)
         horizon = _horizon(info) if in_horizon else None
-        if horizon is not None and not horizon[0] <= day <= horizon[1]:
-            raise _error(f"{day} is outside the scenario horizon; accepted: a date from {horizon[0]} to {horizon[1]}")
+        if horizon is not None:
+            first = horizon[0] - dt.timedelta(days=days_before)
+            if not first <= day <= horizon[1]:
+                why = (" (a condition may reach a year before the horizon: the prior period growth targets are "
+                       "judged against)" if days_before else "")
+                raise _error(f"{day} is outside the scenario horizon; accepted: a date from {first} to {horizon[1]}{why}")
         return day
 
     schema = _sourced_schema({"type": "string", "format": "date"})
@@ -345,11 +350,16 @@ class City(Strict):
 # ------------------------------------------------------------------ [conditions] and [targets]
 
 
-class ConditionPeriod(Strict):
-    """One {start, end, multiplier} of a condition's schedule, inside the horizon."""
+#: A condition may start this many days before the horizon: the prior period of a growth target in its first year.
+CONDITION_DAYS_BEFORE_HORIZON = 366
 
-    start: date()
-    end: date()
+
+class ConditionPeriod(Strict):
+    """One {start, end, multiplier} of a condition's schedule, inside the horizon or up to a year before it
+    (the prior period growth targets are judged against, simulated before the horizon)."""
+
+    start: date(days_before=CONDITION_DAYS_BEFORE_HORIZON)
+    end: date(days_before=CONDITION_DAYS_BEFORE_HORIZON)
     multiplier: number(0, 10, unit="multiple of normal")
 
 

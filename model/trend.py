@@ -98,6 +98,11 @@ class TrendPath:
         return (1.0 + self.trend.growth_per_year) ** years * self.shock(dates)
 
     @classmethod
+    def mean_path(cls, trend: RetailTrend, base_year: int) -> "TrendPath":
+        """The deterministic trend with no drawn shocks (what calibration fits the base year on)."""
+        return cls(RetailTrend(trend.growth_per_year), base_year, np.random.default_rng(0))
+
+    @classmethod
     def draw(cls, trend: RetailTrend, base_year: int, streams) -> "TrendPath":
         """The path of the replication whose streams are ``streams``."""
         return cls(trend, base_year, streams.get(TREND_STREAM))

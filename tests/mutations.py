@@ -274,6 +274,28 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("a pool pays a claim in full past its budget", "model/government.py",
              "paid = min(float(amount_yuan), self.remaining_yuan)", "paid = float(amount_yuan)",
              ("tests/test_accounting.py::test_accounting_holds_for_random_scenarios",)),
+    # ---------------------------------------------------------------- trend.py, the forecast baseline (issue 11)
+    Mutation("the trend's forecast errors do not accumulate: each year drawn afresh around the trend",
+             "model/trend.py", "walk[MAX_YEARS + 1:] = np.cumsum(steps[MAX_YEARS:])",
+             "walk[MAX_YEARS + 1:] = steps[MAX_YEARS:]",
+             ("tests/test_forecast_baseline.py::test_trend_draw_has_mean_one_and_its_spread_grows_with_distance_from_the_base_year",)),
+    Mutation("households' flow spending ignores the drawn trend (follows income only)", "model/economy.py",
+             "flow_multipliers = (self.seasonality[day] * self.demand_condition[day] * self.demand_index[day]",
+             "flow_multipliers = (self.seasonality[day] * self.demand_condition[day] * self.income_index[day]",
+             ("tests/test_forecast_baseline.py::test_no_policy_flows_follow_the_drawn_trend_and_the_interval_widens_with_the_horizon",)),
+    Mutation("a growth target divided by the published prior-period figure where one is given", "model/summary.py",
+             "return level / prior_level(target, model, prior) - 1.0",
+             "return level / (target.base_value_yuan or prior_level(target, model, prior)) - 1.0",
+             ("tests/test_forecast_baseline.py::test_a_base_statistic_ten_percent_off_does_not_move_the_verdict",)),
+    Mutation("the prior-period run draws a trend path of its own", "model/simulation.py",
+             "population=population, trend=trend).run(progress)", "population=population).run(progress)",
+             ("tests/test_forecast_baseline.py::test_growth_is_the_period_over_the_simulated_prior_period_of_the_same_replication",)),
+    Mutation("growth compared with the same period two years earlier", "model/scenario.py",
+             "    return day.replace(year=day.year - 1)", "    return day.replace(year=day.year - 2)",
+             ("tests/test_forecast_baseline.py::test_growth_is_the_period_over_the_simulated_prior_period_of_the_same_replication",)),
+    Mutation("the plan's contribution counts the no-policy growth as its own", "model/summary.py",
+             "        return 100.0 * (value_policy - value_baseline)", "        return 100.0 * value_policy",
+             ("tests/test_forecast_baseline.py::test_probability_met_is_strictly_between_0_and_1_when_the_target_is_inside_the_baseline_interval",)),
 )
 
 
