@@ -60,7 +60,8 @@ class City:
         non_household_retail_share: share of 社零 bought by firms and institutions.
         sector_shares: split of household flow retail spending by flow sector.
         car_owners_per_100_households: keys urban and rural.
-        income_growth_per_year: nominal income growth per year.
+        income_growth_per_year: nominal income growth per year (households' income and savings; 社零 demand follows
+            ``retail_trend``, which defaults to this rate).
         retail_sales_base_yuan: 社零 in the base year, if known (for targets and calibration).
         car_price_yuan: average price of a car bought by the city's households (None: the behaviour default).
         base_year: the year the figures describe.

@@ -3,7 +3,13 @@
 ``replication_summary`` turns one policy/no-policy pair into the figures of ``summary.json`` (all
 money in yuan): retail sales with and without the policy, outlay by tool and funding level,
 leverage, each tool's own figures (its kind adds its own, ``ToolEffect.summary``), who benefits,
-and each target's simulated value. ``combine_replications`` gives each figure as a mean and a 90%
+and each target: its simulated value with and without the plan, whether it is met with and without
+it, and what the plan adds in percentage points (``contribution_pp``). A growth target is the
+period's level over the simulated level of its prior period (the same dates a year earlier) in the
+same replication (``prior_level``); a published base figure never enters it. Over replications,
+each value becomes a mean with its 90% interval and each verdict a probability; since every
+replication draws its own 社零 trend path (``model/trend.py``), the probabilities include what the
+trend leaves open. ``combine_replications`` gives each figure as a mean and a 90%
 interval across replications; ``daily_frames`` the tidy daily tables written as Parquet.
 """
 

@@ -200,10 +200,15 @@ def command_run(args: argparse.Namespace) -> int:
             # Every simulation runs past the horizon to the payback end, so the bar counts those days too.
             payback_end = payback_end_date(scenario)
             days = (payback_end - scenario.start).days + 1
+            from model.simulation import prior_period_days
+
+            prior = prior_period_days(scenario)
+            before = (f", plus {prior} days before the horizon (no policy) for the prior period growth targets "
+                      "are judged against" if prior else "")
             print(f"{scenario.title}: {args.replications} replication(s) x {per} simulations ({what}) = "
                   f"{args.replications * per} simulations of {days} days ({scenario.days} in the plan's horizon, "
-                  f"then to {payback_end} for what is paid back after it); the progress bar counts simulated "
-                  f"days ({args.replications * per * days:,})", file=sys.stderr)
+                  f"then to {payback_end} for what is paid back after it){before}; the progress bar counts "
+                  f"simulated days ({args.replications * (per * days + prior):,})", file=sys.stderr)
         result = run_scenario(scenario, scale=args.scale, seed=args.seed, replications=args.replications,
                               tool_breakdown=not args.no_tool_breakdown, progress=not args.quiet)
         written = result.write(folder)
