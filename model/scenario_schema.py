@@ -171,18 +171,20 @@ def _to_date(value: Any) -> dt.date:
     raise _error(f"expected a date, got {_show(value)}; accepted: a date like 2023-07-01")
 
 
-def date(in_horizon: bool = True, description: str = "", days_before: int = 0) -> Any:
+def date(in_horizon: bool = True, description: str = "", year_before: bool = False) -> Any:
     """An annotated type: a date (TOML date or ISO text), inside the scenario's horizon if ``in_horizon``,
-    or up to ``days_before`` days before it."""
+    or, with ``year_before``, from the same day a year before the horizon's start."""
 
     def validate(value: Any, info: ValidationInfo) -> dt.date:
         day = _to_date(value)
         horizon = _horizon(info) if in_horizon else None
         if horizon is not None:
-            first = horizon[0] - dt.timedelta(days=days_before)
+            start = horizon[0]
+            first = (start.replace(year=start.year - 1) if not (start.month == 2 and start.day == 29)
+                     else dt.date(start.year - 1, 2, 28)) if year_before else start
             if not first <= day <= horizon[1]:
                 why = (" (a condition may reach a year before the horizon: the prior period growth targets are "
-                       "judged against)" if days_before else "")
+                       "judged against)" if year_before else "")
                 raise _error(f"{day} is outside the scenario horizon; accepted: a date from {first} to {horizon[1]}{why}")
         return day
 
@@ -350,16 +352,12 @@ class City(Strict):
 # ------------------------------------------------------------------ [conditions] and [targets]
 
 
-#: A condition may start this many days before the horizon: the prior period of a growth target in its first year.
-CONDITION_DAYS_BEFORE_HORIZON = 366
-
-
 class ConditionPeriod(Strict):
     """One {start, end, multiplier} of a condition's schedule, inside the horizon or up to a year before it
     (the prior period growth targets are judged against, simulated before the horizon)."""
 
-    start: date(days_before=CONDITION_DAYS_BEFORE_HORIZON)
-    end: date(days_before=CONDITION_DAYS_BEFORE_HORIZON)
+    start: date(year_before=True)
+    end: date(year_before=True)
     multiplier: number(0, 10, unit="multiple of normal")
 
 
