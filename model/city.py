@@ -46,6 +46,25 @@ class Visitors:
 
 
 @dataclass(frozen=True)
+class OnlineSellerSettings:
+    """``[city.online_sellers]``: the city's 网络零售额 statistic and how it splits between buyers.
+
+    Attributes:
+        base_yuan: 网络零售额 of the city's sellers in ``base_year`` (yuan per year).
+        base_year: the year the statistic describes.
+        resident_buyer_share: share of local sellers' online sales bought by the city's own residents (0-1).
+        outside_growth_per_year: growth of local sellers' online sales to buyers outside the city (fraction per year).
+        outside_growth_sigma: standard deviation of that growth across replications (fraction per year).
+    """
+
+    base_yuan: float
+    base_year: int
+    resident_buyer_share: float
+    outside_growth_per_year: float
+    outside_growth_sigma: float = 0.0
+
+
+@dataclass(frozen=True)
 class City:
     """The city's households, incomes and spending patterns (base year).
 
@@ -70,6 +89,7 @@ class City:
         visitors: tourist inflow, or None.
         retail_trend: the no-policy 社零 trend and its uncertainty (``model/trend.py``); None: 社零 follows
             income growth with no drawn uncertainty.
+        online_sellers: the city's 网络零售额 statistic (seller side), or None (``model/rules/online_sellers.py``).
     """
 
     name: str
@@ -90,6 +110,7 @@ class City:
     merchants_per_1000_households: dict[str, float]
     visitors: Visitors | None
     retail_trend: RetailTrend | None = None
+    online_sellers: OnlineSellerSettings | None = None
 
 
 def _national(name: str) -> tuple[Any, str]:
@@ -185,6 +206,21 @@ def read_city(r, raw: dict, base_year_default: int) -> City:
             monthly_profile=tuple(float(x) / mean for x in profile),
         )
 
+    online_sellers = None
+    if "online_sellers" in raw:
+        opath = f"{path}.online_sellers"
+        oraw = raw["online_sellers"]
+        if not isinstance(oraw, dict):
+            raise r.fail(opath, "expected a table with base_yuan, base_year, resident_buyer_share, outside_growth_per_year")
+        online_sellers = OnlineSellerSettings(
+            base_yuan=r.number(oraw, "base_yuan", opath, minimum=0, exclusive_minimum=True),
+            base_year=r.number(oraw, "base_year", opath, integer=True, minimum=1990, maximum=2100),
+            resident_buyer_share=r.number(oraw, "resident_buyer_share", opath, minimum=0, maximum=1),
+            outside_growth_per_year=r.number(oraw, "outside_growth_per_year", opath, minimum=-0.9, maximum=5),
+            outside_growth_sigma=r.number(oraw, "outside_growth_sigma", opath, minimum=0, maximum=2),
+        )
+        r.provenance.setdefault(f"{opath}.base_year", "a calendar year, not a measured figure")
+
     return City(
         name=r.string(raw, "name", path),
         households=households,
@@ -204,6 +240,7 @@ def read_city(r, raw: dict, base_year_default: int) -> City:
         merchants_per_1000_households={k: float(v) for k, v in merchants.items()},
         visitors=visitors,
         retail_trend=retail_trend,
+        online_sellers=online_sellers,
     )
 
 

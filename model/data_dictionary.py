@@ -88,8 +88,12 @@ COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
     "summary.json": (
         "Headline figures (money in yuan, shares as fractions). With several replications each number is "
         "{mean, p05, p95}: the mean and the 5th and 95th percentiles over replications, which differ only in "
-        "their random numbers; a yes/no figure becomes {probability}: the share of replications where it holds.",
-        {}),
+        "their random numbers; a yes/no figure becomes {probability}: the share of replications where it holds. "
+        "`figures` in the file defines each uplift and leverage figure; the indicators below are in scenarios/FORMAT.md.",
+        {"seller_online_retail": "网络零售额 as the statistics count it: online sales by the city's own sellers to buyers "
+                                 "anywhere over the horizon (policy, baseline, uplift, yuan) and local_seller_share, "
+                                 "the share of residents' online purchases bought from them (fraction); only for cities "
+                                 "with [city.online_sellers]"}),
     "replications.json": ("The same figures for each replication, as a list; every mean in summary.json is "
                           "computed from it.", {}),
     "manifest.json": ("How to reproduce the run: the scenario as run, seeds, scale, households simulated, "

@@ -62,6 +62,7 @@ from model.rng import RandomStreams
 from model import tools as tool_kinds
 from model.rules.durables import DurableMarket
 from model.rules.night_economy import NightEconomy
+from model.rules.online_sellers import online_sellers_of
 from model.rules.spending import DeferredSpending, FlowSpending
 from model.rules.visitors import VisitorFlow
 from model.scenario import Scenario
@@ -199,6 +200,7 @@ class CityEconomy(mesa.Model):
                                             + appliances_replaced_per_year(p) * p.appliance_price_yuan) / 12.0
         self.savings_buffer_yuan = hh.savings_yuan.copy()
         self.savings_ledger = SavingsLedger(start_yuan=float(hh.savings_yuan.sum()))
+        online_sellers_of(self)  # 网络零售额's rule is fixed before the run, so a statistic it cannot fit fails now
         self.day = 0
 
     # ------------------------------------------------------------ set-up helpers

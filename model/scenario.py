@@ -78,7 +78,8 @@ class Target:
 
     Attributes:
         name: identifier.
-        indicator: retail_sales_growth, retail_sales_level, online_retail_level,
+        indicator: retail_sales_growth, retail_sales_level, online_retail_level (residents' online purchases),
+            seller_online_retail_level or _growth (网络零售额 of the city's own sellers, model/rules/online_sellers.py),
             tourism_revenue_level, consumption_per_capita_urban or _rural, or out_of_scope.
         period_start, period_end: the period the target speaks of.
         value: the target (fraction for growth, yuan for levels).
@@ -169,6 +170,8 @@ TARGET_INDICATORS = (
     "retail_sales_level",
     "online_retail_level",
     "online_retail_growth",
+    "seller_online_retail_level",
+    "seller_online_retail_growth",
     "tourism_revenue_level",
     "consumption_per_capita_urban",
     "consumption_per_capita_rural",
@@ -448,6 +451,11 @@ def scenario_from_dict(raw: dict[str, Any], origin: str = "<dict>") -> Scenario:
     context = ToolContext(start, end, city)
     tools = {n: tool_kinds.read_tool(r, n, t, context) for n, t in traw.items()}
     targets = _read_targets(r, raw.get("targets", {}), start, end)
+    for target_name, target in targets.items():
+        if target.indicator.startswith("seller_online_retail") and city.online_sellers is None:
+            raise r.fail(f"targets.{target_name}.indicator", f"{target.indicator} needs the city's 网络零售额 statistic: "
+                         "accepted once [city.online_sellers] gives base_yuan, base_year, resident_buyer_share, "
+                         "outside_growth_per_year and outside_growth_sigma")
     unsourced = tuple(dict.fromkeys(p for p in r.unsourced if p not in r.provenance))
     return Scenario(
         name=name, title=r.string(head, "title", "scenario", default=name), origin=origin,

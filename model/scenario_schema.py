@@ -59,7 +59,7 @@ MAX_TEXT = 5_000
 
 TARGET_INDICATORS = (
     "retail_sales_growth", "retail_sales_level", "online_retail_level", "online_retail_growth",
-    "tourism_revenue_level", "consumption_per_capita_urban", "consumption_per_capita_rural", "out_of_scope",
+    "seller_online_retail_level", "seller_online_retail_growth", "tourism_revenue_level", "consumption_per_capita_urban", "consumption_per_capita_rural", "out_of_scope",
 )
 
 
@@ -322,6 +322,16 @@ class Visitors(Strict):
     monthly_profile: MonthlyProfile | None = None
 
 
+class OnlineSellers(Strict):
+    """[city.online_sellers]: the city's 网络零售额 (online sales by its own sellers, to buyers anywhere)."""
+
+    base_yuan: number(0, 1e14, exclusive_minimum=True, unit="yuan per year")
+    base_year: number(1990, 2100, integer=True, unit="year")
+    resident_buyer_share: number(0, 1, unit="share")
+    outside_growth_per_year: number(-0.9, 5, unit="share per year")
+    outside_growth_sigma: number(0, 2, unit="share per year")
+
+
 class City(Strict):
     """[city]: the city's households, incomes and retail structure. Fields left out take national defaults."""
 
@@ -347,6 +357,7 @@ class City(Strict):
     districts: Annotated[list[District], Field(max_length=500)] | None = None
     merchants_per_1000_households: sourced_table(MerchantDensity) | None = None
     visitors: Visitors | None = None
+    online_sellers: OnlineSellers | None = None
 
 
 # ------------------------------------------------------------------ [conditions] and [targets]
