@@ -7,6 +7,8 @@ breakdowns can be checked against it. ``check_accounts`` raises
 ``AccountingError`` when any identity fails:
 
 * outlay never exceeds the budget of any pool, at any funding level;
+* pacing: no tranche pays more than was released by then (or, without carry-over, than its own
+  amount), what lapsed is what closed tranches left, no merchant receives more than its cap;
 * outlay equals the payments made to merchants and households;
 * each tool kind's own identities (``ToolEffect.account_problems``), e.g. vouchers
   issued = redeemed + expired + outstanding;
@@ -118,6 +120,7 @@ class DailyBooks:
             (yuan received by each household it stands for: vouchers redeemed and purchase subsidies with
             their merchant discounts). Night-market discounts are booked by cell only; see model/distribution.py.
         night_merchants_open: merchants open late per night.
+        stores_open_24h: convenience stores open 24 hours per night (``rules/night_economy.py``).
         cars_sold, appliances_sold: units per day (real, weighted).
         subsidised_units: units sold with a subsidy, by tool (days,).
         supported_sales: by tool, 社零 sales the tool paid for (days, sectors), yuan: the numerator of the
@@ -152,6 +155,7 @@ class DailyBooks:
     household_benefit: np.ndarray = field(init=False)
     household_benefit_by_row: np.ndarray = field(init=False)
     night_merchants_open: np.ndarray = field(init=False)
+    stores_open_24h: np.ndarray = field(init=False)
     cars_sold: np.ndarray = field(init=False)
     appliances_sold: np.ndarray = field(init=False)
     subsidised_units: dict[str, np.ndarray] = field(default_factory=dict)
@@ -174,6 +178,7 @@ class DailyBooks:
         self.household_benefit = np.zeros(self.n_cells)
         self.household_benefit_by_row = np.zeros(self.n_households)
         self.night_merchants_open = np.zeros(self.days)
+        self.stores_open_24h = np.zeros(self.days)
         self.cars_sold = np.zeros(self.days)
         self.appliances_sold = np.zeros(self.days)
 
@@ -223,8 +228,9 @@ class DailyBooks:
         """The same books for the first ``days`` days only (views, not copies)."""
         out = copy.copy(self)
         out.days = days
-        for name in ("retail", "non_retail", "retail_running_total", "night_merchants_open", "cars_sold",
-                     "appliances_sold", "supported_any", "platform_sales", "platform_only_sales", "channel_switching"):
+        for name in ("retail", "non_retail", "retail_running_total", "night_merchants_open", "stores_open_24h",
+                     "cars_sold", "appliances_sold", "supported_any", "platform_sales", "platform_only_sales",
+                     "channel_switching"):
             setattr(out, name, getattr(self, name)[:days])
         for name in ("merchant_cofunding", "subsidised_units", "supported_sales"):
             setattr(out, name, {k: v[:days] for k, v in getattr(self, name).items()})
@@ -277,6 +283,8 @@ def check_accounts(model) -> None:
             problems.append(f"tool {fund.tool_name}: outlay {fund.paid_yuan:,.2f} differs from payments {payments:,.2f}")
         if not _close(fund.daily_outlay.sum(), fund.paid_yuan, fund.budget_yuan):
             problems.append(f"tool {fund.tool_name}: daily outlay sums to {fund.daily_outlay.sum():,.2f}, not {fund.paid_yuan:,.2f}")
+    for fund in model.funds.values():
+        problems.extend(fund.pacing_problems())
     for effect in model.tool_effects.values():
         problems.extend(effect.account_problems())
     lowest = float(model.households.savings_yuan.min()) if model.households.n else 0.0

@@ -90,7 +90,18 @@ COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "{mean, p05, p95}: the mean and the 5th and 95th percentiles over replications, which differ only in "
         "their random numbers; a yes/no figure becomes {probability}: the share of replications where it holds. "
         "`figures` in the file defines each uplift and leverage figure; the indicators below are in scenarios/FORMAT.md.",
-        {"seller_online_retail": "网络零售额 as the statistics count it: online sales by the city's own sellers to buyers "
+        {"tools.*.pacing": "for tools whose budget is released in tranches or capped per merchant: paid_by_tranche "
+                           "(yuan, by release date), lapsed (yuan left in tranches closed without carry-over), "
+                           "merchants_at_cap and merchants_paid (counts of merchants, simulated ones)",
+         "above_quota_units": "限额以上 merchants: at_base (count of merchants at or above the threshold in the base "
+                              "year) and new_units by horizon year (count entering, policy and baseline)",
+         "districts": "by district: retail_sales_baseline, retail_sales_policy, retail_sales_uplift (yuan, bought by "
+                      "its households) and uplift_share (fraction of its baseline)",
+         "county_ranking": "rank by uplift_share (1 = largest), rewarded (yes/no; across replications a "
+                           "probability), reward_outlay (yuan, not in government_outlay)",
+         "stores_open_24h": "convenience_stores (count of merchants) and the share of them open 24 hours (fraction) "
+                            "on the last night (share_at_end) and on average (share_mean), policy and baseline",
+         "seller_online_retail": "网络零售额 as the statistics count it: online sales by the city's own sellers to buyers "
                                  "anywhere over the horizon (policy, baseline, uplift, yuan) and local_seller_share, "
                                  "the share of residents' online purchases bought from them (fraction); only for cities "
                                  "with [city.online_sellers]"}),

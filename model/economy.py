@@ -156,7 +156,10 @@ class CityEconomy(mesa.Model):
         self.car_dealers = [CarDealer(float(wt)) for wt in weights]
 
         self.active_tools = {n: t for n, t in scenario.tools.items() if active_tools is None or n in active_tools}
-        self.funds = {n: GovernmentFund(n, t.budget_yuan, t.funding_shares, self.days)
+        self.funds = {n: GovernmentFund(n, t.budget_yuan, t.funding_shares, self.days,
+                                        releases=tuple(((d - scenario.start).days, a) for d, a in t.tranches),
+                                        carry_over_unspent=t.carry_over_unspent,
+                                        per_merchant_cap_yuan=t.per_merchant_cap_yuan)
                       for n, t in self.active_tools.items()}
         registry = tool_kinds.kinds()
         self.tool_effects = {n: registry[t.kind].effect(t, self) for n, t in self.active_tools.items()}
@@ -261,6 +264,8 @@ class CityEconomy(mesa.Model):
         shock = self._common_shock(day)
         flow_multipliers = (self.seasonality[day] * self.demand_condition[day] * self.demand_index[day]
                             * shock[: len(SECTORS)])[FLOW_IDX]
+        for fund in self.funds.values():                             # tranches due today are released
+            fund.begin_day(day)
         self._tools_do("before_spending", day)                      # 1. e.g. vouchers claimed
         self._flow_spending(day, flow_multipliers)                   # 2-4. spending, night economy, booking
         self._tools_do("after_flow_spending", day, flow_multipliers)  # 5. e.g. voucher holders transact

@@ -7,7 +7,9 @@ opening late. Their decisions are written over the whole population:
 
 * ``opt_in_to_voucher``: join a voucher scheme when the expected margin on the
   sales it brings beats the cost of joining and of any co-funded discount;
-* the late-opening decision lives in ``model/rules/night_economy.py``.
+* the late-opening decision lives in ``model/rules/night_economy.py``, which also keeps each
+  merchant's state as a **24-hour store** (a convenience store open late every night of the last
+  ``NIGHTS_OPEN_FOR_24H``), whose share of convenience stores plans set targets on.
 
 Car dealers are few and ranked by sales for top-N rewards, so each is an object
 (``CarDealer``) recording its sales; it decides nothing day by day (buyers choose
@@ -29,8 +31,11 @@ from model.city import City
 from model.sectors import SECTOR_INDEX, SECTORS
 
 #: Annual main-business revenue above which a unit is 限额以上 (above the reporting quota), yuan.
-#: NBS: retail units with annual revenue of 5 million yuan and over, accommodation and catering
-#: units with 2 million yuan and over (《统计上大中小微型企业划分办法》 reporting thresholds).
+#: source: NBS 批发和零售业、住宿和餐饮业统计报表制度 (the 社零 survey's directory rule, as the indicator notes
+#: of NBS retail releases state it): 限额以上 units are wholesale units with annual main-business revenue of
+#: 20 million yuan and over, retail units with 5 million and over, accommodation and catering units with
+#: 2 million and over. Appliances, fuel and car dealers are retail; night-market stalls are mostly catering.
+#: Merchants crossing it are counted in ``model/rules/above_quota.py``.
 ABOVE_QUOTA_THRESHOLD_YUAN = {
     "daily_goods": 5e6, "catering": 2e6, "appliances": 5e6, "cars": 5e6, "fuel": 5e6, "night_market": 2e6,
 }
@@ -39,6 +44,18 @@ ABOVE_QUOTA_THRESHOLD_YUAN = {
 SALES_PARETO_INDEX = 1.1
 #: Sectors whose merchants may open late for the night economy.
 NIGHT_SECTORS = ("daily_goods", "catering", "night_market")
+#: Largest floor area of a convenience store (便利店), m². assumption: the national retail-format standard
+#: (GB/T 18106 零售业态分类) describes the 便利店 format as about 100 m²; 200 m² leaves room for larger chain stores.
+CONVENIENCE_STORE_MAX_AREA_M2 = 200.0
+#: Nights in a row a shop must have stayed open late to count as a 24-hour store (24小时便利店).
+#: assumption: the model decides opening night by night and has no hours after midnight, so a store that
+#: kept late hours every night for four weeks stands for one that stays open around the clock.
+NIGHTS_OPEN_FOR_24H = 28
+
+
+def convenience_stores(sector, floor_area_m2):
+    """Which merchants are convenience stores: daily-goods shops of at most CONVENIENCE_STORE_MAX_AREA_M2."""
+    return (sector == SECTOR_INDEX["daily_goods"]) & (floor_area_m2 <= CONVENIENCE_STORE_MAX_AREA_M2)
 
 
 @dataclass

@@ -80,6 +80,8 @@ class Target:
         name: identifier.
         indicator: retail_sales_growth, retail_sales_level, online_retail_level (residents' online purchases),
             seller_online_retail_level or _growth (网络零售额 of the city's own sellers, model/rules/online_sellers.py),
+            above_quota_new_units (merchants entering the 限额以上 directory, model/rules/above_quota.py),
+            share_stores_open_24h (convenience stores open 24 hours on the period's last night, a fraction),
             tourism_revenue_level, consumption_per_capita_urban or _rural, or out_of_scope.
         period_start, period_end: the period the target speaks of.
         value: the target (fraction for growth, yuan for levels).
@@ -115,6 +117,21 @@ def _year_before(day: dt.date) -> dt.date:
 
 
 @dataclass(frozen=True)
+class CountyRanking:
+    """``[county_ranking]``: the plan ranks its counties (districts) and rewards the first ones.
+
+    Attributes:
+        top_n: how many counties are rewarded.
+        reward_yuan: the reward to each (yuan), or None when the plan names no sum.
+        description: the plan's words.
+    """
+
+    top_n: int
+    reward_yuan: float | None
+    description: str
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A runnable scenario.
 
@@ -147,6 +164,8 @@ class Scenario:
     raw: dict[str, Any] = field(repr=False)
     provenance: dict[str, str] = field(repr=False, default_factory=dict)
     unsourced: tuple[str, ...] = ()
+    #: The plan's county ranking with rewards, or None (summary.json ``districts`` and ``county_ranking``).
+    county_ranking: CountyRanking | None = None
     #: Which behaviour replications run with: 'ensemble' (replication r uses estimated set r), 'point' or
     #: 'documented' (model/parameters/ensemble.py); set by the commands' --behaviour.
     behaviour_choice: str = "ensemble"
@@ -172,6 +191,8 @@ TARGET_INDICATORS = (
     "online_retail_growth",
     "seller_online_retail_level",
     "seller_online_retail_growth",
+    "above_quota_new_units",
+    "share_stores_open_24h",
     "tourism_revenue_level",
     "consumption_per_capita_urban",
     "consumption_per_capita_rural",
@@ -399,7 +420,7 @@ def scenario_from_dict(raw: dict[str, Any], origin: str = "<dict>") -> Scenario:
 
     check_scenario_dict(raw, origin)  # every key, type and range (model/scenario_schema.py); then cross-field rules
     r = _Reader(origin)
-    known = {"scenario", "city", "behaviour", "conditions", "tools", "targets", "variants"}
+    known = {"scenario", "city", "behaviour", "conditions", "tools", "targets", "variants", "county_ranking"}
     for key in raw:
         if key not in known:
             raise r.fail(key, f"unknown top-level table; expected {', '.join(sorted(known))}")
@@ -456,12 +477,21 @@ def scenario_from_dict(raw: dict[str, Any], origin: str = "<dict>") -> Scenario:
             raise r.fail(f"targets.{target_name}.indicator", f"{target.indicator} needs the city's 网络零售额 statistic: "
                          "accepted once [city.online_sellers] gives base_yuan, base_year, resident_buyer_share, "
                          "outside_growth_per_year and outside_growth_sigma")
+    ranking = None
+    if "county_ranking" in raw:
+        craw = raw["county_ranking"]
+        if not isinstance(craw, dict):
+            raise r.fail("county_ranking", "expected a table with top_n and optionally reward_yuan")
+        ranking = CountyRanking(
+            top_n=r.number(craw, "top_n", "county_ranking", integer=True, minimum=1, maximum=len(city.districts)),
+            reward_yuan=r.number(craw, "reward_yuan", "county_ranking", default=None, minimum=0),
+            description=r.string(craw, "description", "county_ranking", default=""))
     unsourced = tuple(dict.fromkeys(p for p in r.unsourced if p not in r.provenance))
     return Scenario(
         name=name, title=r.string(head, "title", "scenario", default=name), origin=origin,
         start=start, end=end, city=city, behaviour=behaviour, conditions=conditions,
         tools=tools, targets=targets, raw=copy.deepcopy(raw), provenance=dict(r.provenance),
-        unsourced=unsourced,
+        unsourced=unsourced, county_ranking=ranking,
     )
 
 

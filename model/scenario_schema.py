@@ -59,7 +59,8 @@ MAX_TEXT = 5_000
 
 TARGET_INDICATORS = (
     "retail_sales_growth", "retail_sales_level", "online_retail_level", "online_retail_growth",
-    "seller_online_retail_level", "seller_online_retail_growth", "tourism_revenue_level", "consumption_per_capita_urban", "consumption_per_capita_rural", "out_of_scope",
+    "seller_online_retail_level", "seller_online_retail_growth", "above_quota_new_units",
+    "share_stores_open_24h", "tourism_revenue_level", "consumption_per_capita_urban", "consumption_per_capita_rural", "out_of_scope",
 )
 
 
@@ -467,6 +468,13 @@ def _json_schema_type(schema: dict[str, Any], name: str) -> Any:
     return Any
 
 
+class Tranche(Strict):
+    """[[tools.NAME.tranches]]: part of a tool's budget released on a date (pacing)."""
+
+    release_date: date(description="the day the tranche becomes available")
+    amount_yuan: number(0, 1e12, unit="yuan")
+
+
 #: Keys some kinds read into other settings (``extra_file_keys``), with their types.
 EXTRA_FILE_KEYS = {"release_every_days": number(1, 366, integer=True, unit="days between batches")}
 
@@ -497,6 +505,9 @@ def _tool_model(kind) -> type[BaseModel]:
         "source": (text() | None, None),
         "title": (text(500, "display title (Chinese)") | None, None),
         "title_en": (text(500, "display title in English") | None, None),
+        "tranches": (Annotated[list[Tranche], Field(max_length=MAX_ENTRIES)] | None, None),
+        "carry_over_unspent": (bool | None, None),
+        "per_merchant_cap_yuan": (number(0, 1e12, exclusive_minimum=True, unit="yuan") | None, None),
     }
     for f in kind.settings_fields():
         meta = f.metadata
@@ -524,6 +535,15 @@ def _tool_model(kind) -> type[BaseModel]:
 # ------------------------------------------------------------------ the whole file
 
 
+class CountyRankingEntry(Strict):
+    """[county_ranking]: the plan ranks its counties by 社零 and rewards the first ``top_n``."""
+
+    top_n: number(1, 500, integer=True, unit="counties")
+    reward_yuan: number(0, 1e12, unit="yuan per county") | None = None
+    description: text() | None = None
+    source: text() | None = None
+
+
 class ScenarioFile(Strict):
     """A scenario file: [scenario], [city], and optional [behaviour], [conditions], [tools], [targets], [variants]."""
 
@@ -534,6 +554,7 @@ class ScenarioFile(Strict):
     tools: Annotated[dict[str, dict[str, Any]], Field(max_length=200)] | None = None  # checked by tool_model(kind)
     targets: Annotated[dict[str, TargetEntry], Field(max_length=500)] | None = None
     variants: Annotated[dict[str, dict[str, Any]], Field(max_length=500)] | None = None
+    county_ranking: CountyRankingEntry | None = None
 
 
 def _depth_and_size(value: Any, limit: int = MAX_DEPTH) -> tuple[str, str] | None:

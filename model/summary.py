@@ -23,6 +23,7 @@ import pandas as pd
 
 from model.economy import CityEconomy
 from model.households import N_QUINTILES
+from model.rules.above_quota import above_quota_of, new_units_by_year
 from model.rules.online_sellers import online_sellers_of
 from model.scenario import Target
 from model.sectors import CHANNELS, FLOW_SECTORS, NON_RETAIL, SECTOR_INDEX, SECTORS, SIZE_CLASSES
@@ -58,6 +59,21 @@ FIGURE_DEFINITIONS = {
                      "社零 trend leaves open when the scenario gives its forecast error",
     "targets.*.contribution_pp": "what the plan adds, in percentage points: policy growth minus no-policy growth for "
                                  "a growth target; policy level over no-policy level, minus one, for a level target",
+    "tools.*.pacing": "paced tools only: outlay by tranche (keyed by release date), lapsed (unspent tranche money "
+                      "closed by the next release, without carry-over), merchants_at_cap and merchants_paid (with a "
+                      "per-merchant cap)",
+    "above_quota_units": "merchants (shops, restaurants, stalls; not wholesalers, hotels or car dealers) at or above "
+                         "the 限额以上 revenue threshold in the base year (at_base), and those below it then whose "
+                         "annualised sales reach it in each horizon year (new_units, with and without the policy; "
+                         "model/rules/above_quota.py)",
+    "districts": "by county or district: 社零 bought by its households with and without the policy, the uplift and "
+                 "its share of the baseline (visitors and institutions have no district)",
+    "county_ranking": "scenarios with [county_ranking]: each county's rank by uplift share (1 = largest; across "
+                      "replications its mean and interval), whether the top_n reward reaches it (across "
+                      "replications, the probability), and the rewards' cost (not in government_outlay)",
+    "stores_open_24h": "convenience stores (daily-goods shops of at most 200 m²) and the share of them open 24 hours "
+                       "(open late each of the last 28 nights, model/rules/night_economy.py) on the horizon's last "
+                       "night and on average over its nights, with and without the policy",
     "seller_online_retail": "网络零售额 as the statistics count it: online sales by the city's own sellers to buyers "
                             "anywhere (horizon), with and without the policy; local_seller_share is the share of "
                             "residents' online purchases bought from them (model/rules/online_sellers.py)",
@@ -128,6 +144,10 @@ def evaluate_target(target: Target, model: CityEconomy, prior: CityEconomy | Non
     if target.indicator in ("retail_sales_growth", "retail_sales_level", "online_retail_level", "online_retail_growth",
                             "seller_online_retail_level", "seller_online_retail_growth"):
         level = _indicator_sum(target, model, target.period_start, target.period_end)
+    elif target.indicator == "above_quota_new_units":
+        return float(above_quota_of(model).crossings(books, sl.start, sl.stop - 1)[0])
+    elif target.indicator == "share_stores_open_24h":
+        return _share_open_24h(model, sl.stop - 1)
     elif target.indicator == "tourism_revenue_level":
         level = float(books.retail[sl][:, model.visitor_cell].sum() + books.non_retail[sl].sum())
     else:  # per-capita consumption, urban or rural
@@ -176,6 +196,77 @@ def _budget_exhausted(model: CityEconomy, name: str) -> str | None:
     if fund is None or fund.exhausted_day is None:
         return None
     return model.date(fund.exhausted_day).isoformat()
+
+
+def _pacing(fund, tool) -> dict[str, Any]:
+    """What a paced pool released, paid and let lapse, by tranche, and how many merchants reached their cap."""
+    out: dict[str, Any] = {
+        "paid_by_tranche": {d.isoformat(): float(p) for (d, _), p in zip(tool.tranches, fund.paid_by_tranche)}
+        if tool.tranches else None,
+        "lapsed": fund.lapsed_yuan,
+        "merchants_at_cap": None, "merchants_paid": None,
+    }
+    if tool.per_merchant_cap_yuan is not None:
+        paid = fund.paid_by_merchant
+        out["merchants_at_cap"] = int((paid >= tool.per_merchant_cap_yuan * (1 - 1e-9)).sum())
+        out["merchants_paid"] = int((paid > 0).sum())
+    return out
+
+
+def district_results(pol: CityEconomy, base: CityEconomy) -> dict[str, dict[str, float | None]]:
+    """社零 bought by each district's households, with and without the policy, and the uplift (yuan; share of
+    the baseline). Households shop where they live in the model; visitors' and institutions' purchases have no
+    district and are left out."""
+    hh = pol.households
+    district_of_cell, _, _ = hh.cell_parts(hh.n_districts)
+    p = pol.books.retail.sum(axis=(0, 2, 3, 4))[: hh.n_cells]
+    b = base.books.retail.sum(axis=(0, 2, 3, 4))[: hh.n_cells]
+    out = {}
+    for i, district in enumerate(pol.scenario.city.districts):
+        mask = district_of_cell == i
+        policy, baseline = float(p[mask].sum()), float(b[mask].sum())
+        out[district.name] = {"retail_sales_baseline": baseline, "retail_sales_policy": policy,
+                              "retail_sales_uplift": policy - baseline,
+                              "uplift_share": (policy - baseline) / baseline if baseline > 0 else None}
+    return out
+
+
+def county_ranking(districts: dict[str, dict[str, float | None]], top_n: int, reward_yuan: float | None
+                   ) -> dict[str, Any]:
+    """Counties ranked by their 社零 uplift share (1 = largest), which of them the top-``top_n`` reward reaches,
+    and what the rewards cost. Ties keep the file's order."""
+    order = sorted(districts, key=lambda d: -(districts[d]["uplift_share"] or 0.0))
+    rank = {d: order.index(d) + 1 for d in districts}
+    return {"rank": rank, "rewarded": {d: rank[d] <= top_n for d in districts},
+            "reward_outlay": top_n * reward_yuan if reward_yuan is not None else None}
+
+
+def _districts_and_ranking(pol: CityEconomy, base: CityEconomy) -> dict[str, Any]:
+    districts = district_results(pol, base)
+    ranking = pol.scenario.county_ranking
+    out: dict[str, Any] = {"districts": districts}
+    if ranking is not None:
+        out["county_ranking"] = county_ranking(districts, ranking.top_n, ranking.reward_yuan)
+    return out
+
+
+def _share_open_24h(model: CityEconomy, day: int) -> float | None:
+    """Share of the city's convenience stores open 24 hours on night ``day`` (None when it has none)."""
+    stores = int(model.night.convenience.sum())
+    return float(model.books.stores_open_24h[day]) / stores if stores else None
+
+
+def _mean_share_24h(model: CityEconomy) -> float | None:
+    """Average over the horizon's nights of the share of convenience stores open 24 hours."""
+    stores = int(model.night.convenience.sum())
+    return float(model.books.stores_open_24h.mean()) / stores if stores else None
+
+
+def _above_quota_units(pol: CityEconomy, base: CityEconomy) -> dict[str, Any]:
+    """Merchants at or above the 限额以上 threshold at base, and those entering it in each horizon year."""
+    policy, baseline = new_units_by_year(pol), new_units_by_year(base)
+    return {"at_base": above_quota_of(pol).above_at_base(),
+            "new_units": {year: {"policy": policy[year], "baseline": baseline[year]} for year in policy}}
 
 
 def _seller_online_retail(pol: CityEconomy, base: CityEconomy) -> dict[str, Any]:
@@ -239,6 +330,8 @@ def replication_summary(pair: PairResult) -> dict[str, Any]:
                 "expired": float(c.expired.sum()), "outstanding": float(c.outstanding[-1]),
                 "redemption_rate": float(c.redeemed.sum() / c.issued.sum()) if c.issued.sum() > 0 else None,
             }
+        if tool.tranches or tool.per_merchant_cap_yuan is not None:
+            entry["pacing"] = _pacing(fund, tool)
         pol.tool_effects[name].summary(entry)
         tools[name] = entry
 
@@ -311,6 +404,12 @@ def replication_summary(pair: PairResult) -> dict[str, Any]:
                                            "baseline": float(base.books.night_merchants_open.mean())},
         "cars_sold": {"policy": float(pol.books.cars_sold.sum()), "baseline": float(base.books.cars_sold.sum())},
         **_seller_online_retail(pol, base),
+        "above_quota_units": _above_quota_units(pol, base),
+        **_districts_and_ranking(pol, base),
+        "stores_open_24h": {"convenience_stores": int(pol.night.convenience.sum()),
+                            "share_at_end": {"policy": _share_open_24h(pol, pol.horizon_days - 1),
+                                             "baseline": _share_open_24h(base, base.horizon_days - 1)},
+                            "share_mean": {"policy": _mean_share_24h(pol), "baseline": _mean_share_24h(base)}},
         "targets": targets,
     }
 

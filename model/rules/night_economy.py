@@ -17,7 +17,12 @@ Rule ``NightEconomy``, each night:
 3. **New or moved.** Of night spending above the normal level, the share
    ``night_new_spending_share`` is new; the rest is moved from daytime catering
    and daily goods in the same households' cells.
-4. **Paying.** Each night-economy tool (``model/tools/night_market.py``) makes
+4. **24-hour stores.** Each merchant carries the nights in a row it has opened late; a convenience
+   store (``model/merchants.py``: a daily-goods shop of the 便利店 format) open late on each of the
+   last ``NIGHTS_OPEN_FOR_24H`` nights is a 24-hour store. The books record how many there are each
+   night: the share of convenience stores open 24 hours is an indicator (Tianjin 002_f12b47b876523609.txt
+   §一(一): 24小时便利店占比达到50%以上; Diqing 001_c005bbefdbaa2487.txt §二(五)13 supports them).
+5. **Paying.** Each night-economy tool (``model/tools/night_market.py``) makes
    its offer (``NightOffer``) before merchants decide and pays it after: allowances
    and fee waivers to open merchants, consumer discounts reimbursed, from its pool
    until it is empty.
@@ -38,11 +43,21 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from model.merchants import NIGHT_SECTORS
+from model.merchants import NIGHT_SECTORS, NIGHTS_OPEN_FOR_24H, convenience_stores
 from model.sectors import FLOW_SECTORS, SECTOR_INDEX, SECTORS
 
 NIGHT_COL = FLOW_SECTORS.index("night_market")
 DAYTIME_COLS = [FLOW_SECTORS.index("catering"), FLOW_SECTORS.index("daily_goods")]
+
+
+def nights_in_a_row(previous: np.ndarray, open_tonight: np.ndarray) -> np.ndarray:
+    """Each merchant's nights in a row open late, after tonight (back to 0 when it closed tonight)."""
+    return np.where(open_tonight, previous + 1, 0)
+
+
+def stores_open_24h(convenience: np.ndarray, nights: np.ndarray) -> int:
+    """Convenience stores that count as 24-hour stores: open late on each of the last NIGHTS_OPEN_FOR_24H nights."""
+    return int((convenience & (nights >= NIGHTS_OPEN_FOR_24H)).sum())
 
 
 @dataclass
@@ -73,6 +88,8 @@ class NightEconomy:
         reference_open: merchants open in the no-policy steady state.
         reference_open_share: their share of the night trade.
         expected_revenue_per_share: what merchants expect per unit of share tonight (yuan).
+        convenience: which of them are convenience stores.
+        nights_open_in_a_row: nights in a row each has opened late (the 24-hour-store state).
     """
 
     def __init__(self, model):
@@ -87,6 +104,8 @@ class NightEconomy:
         self.above = merchants.above_quota[self.merchant_rows]
         self.sector = merchants.sector[self.merchant_rows]
         self.margin = np.array([params.merchant_gross_margin[s] for s in SECTORS])[self.sector]
+        self.convenience = convenience_stores(self.sector, self.area)
+        self.nights_open_in_a_row = np.zeros(self.share.size, dtype=np.int64)
         # Steady state without support, on an average night: the expected revenue at which
         # the merchants it makes open share exactly the normal night demand.
         demand = float(model.flow.base_yuan[:, NIGHT_COL].sum())
@@ -130,6 +149,8 @@ class NightEconomy:
         open_ = self.margin * self.expected_revenue_per_share * self.share + support > self.cost * (1.0 - reduction)
         n_open = int(open_.sum())
         model.books.night_merchants_open[day] = n_open
+        self.nights_open_in_a_row = nights_in_a_row(self.nights_open_in_a_row, open_)
+        model.books.stores_open_24h[day] = stores_open_24h(self.convenience, self.nights_open_in_a_row)
         # Night supply is the open merchants' share of the trade, so a large restaurant staying open
         # draws more visitors than a small stall does.
         open_share = float(self.share[open_].sum())

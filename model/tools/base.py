@@ -72,6 +72,11 @@ class Tool:
         end: last day the tool acts.
         budget_yuan: the pool's total (yuan).
         funding_shares: share of the budget from each funding level (sums to 1).
+        tranches: (release date, yuan) of each tranche the budget is released in, summing to the budget;
+            empty: all of it at the start (pacing, ``model/government.py``).
+        carry_over_unspent: with tranches, whether what a tranche leaves unspent stays available after the
+            next release (false: it lapses, a yearly pool).
+        per_merchant_cap_yuan: the most any one merchant receives from the pool over the programme, or None.
     """
 
     name: str
@@ -80,6 +85,12 @@ class Tool:
     end: dt.date
     budget_yuan: float
     funding_shares: dict[str, float]
+    tranches: tuple[tuple[dt.date, float], ...] = ()
+    carry_over_unspent: bool = True
+    per_merchant_cap_yuan: float | None = None
+
+    #: Whether the kind's payments to merchants name each merchant, so ``per_merchant_cap_yuan`` can apply.
+    pays_identified_merchants: ClassVar[bool] = False
 
     #: Durable goods sectors whose purchases the tool subsidises (the evidence studies of car subsidies use it).
     subsidised_durables: ClassVar[tuple[str, ...]] = ()
@@ -100,7 +111,7 @@ class Tool:
 #: Fields every tool has (read by ``read_tool`` itself), and file keys that are notes, not settings.
 #: ``title`` and ``title_en`` name the tool in reports (see model.scenario.TITLE_KEYS); they change nothing in a run.
 COMMON_FILE_KEYS = ("kind", "start_date", "end_date", "budget_yuan", "funding_shares", "description", "source",
-                    "title", "title_en")
+                    "title", "title_en", "tranches", "carry_over_unspent", "per_merchant_cap_yuan")
 
 
 def own_fields(settings: type[Tool]) -> list[dataclasses.Field]:
@@ -334,6 +345,9 @@ def read_settings(r, kind: ToolKind, t: dict, path: str, common: dict[str, Any],
         values[f.name] = read_setting(r, kind, f, t, path, context)
         if values[f.name] is None and f.metadata["derived_default"] is not None:
             values[f.name] = kind.derive(f.name, values, common)
+    if common.get("per_merchant_cap_yuan") is not None and not kind.settings.pays_identified_merchants:
+        raise r.fail(f"{path}.per_merchant_cap_yuan", f"kind {kind.name} pays no identified merchant, so a per-merchant "
+                     "cap cannot apply; accepted for kinds that pay named merchants (night_market, car_subsidy)")
     if kind.validate is not None:
         kind.validate(values, r, t, path, common, context)
     return kind.settings(**common, **values)
@@ -351,7 +365,30 @@ def read_common(r, name: str, kind: str, t: dict, context: ToolContext) -> dict[
         raise r.fail(f"{path}.end_date", f"{tend} is before start_date {tstart}")
     budget = r.number(t, "budget_yuan", path, minimum=0)
     return dict(name=name, kind=kind, start=tstart, end=tend, budget_yuan=budget,
-                funding_shares=read_funding(r, t, path))
+                funding_shares=read_funding(r, t, path), **read_pacing(r, t, path, budget, tend))
+
+
+def read_pacing(r, t: dict, path: str, budget: float, end: dt.date) -> dict[str, Any]:
+    """The tool's pacing: ``tranches`` [{release_date, amount_yuan}], ``carry_over_unspent``, ``per_merchant_cap_yuan``."""
+    tranches = []
+    for entry, epath in r.tables(t.get("tranches", []), f"{path}.tranches", "[[tools.NAME.tranches]]", allow_empty=True):
+        when = r.date(entry, "release_date", epath)
+        if not when <= end:
+            raise r.fail(f"{epath}.release_date", f"{when} is after the tool's end_date {end}")
+        if tranches and when <= tranches[-1][0]:
+            raise r.fail(f"{epath}.release_date", f"{when} is not after the previous tranche's {tranches[-1][0]}; "
+                         "accepted: release dates in increasing order")
+        tranches.append((when, r.number(entry, "amount_yuan", epath, minimum=0)))
+    if tranches:
+        total = sum(a for _, a in tranches)
+        if abs(total - budget) > 1e-6 * max(budget, 1.0):
+            raise r.fail(f"{path}.tranches", f"tranches sum to {total:,.2f} yuan but budget_yuan is {budget:,.2f}; "
+                         "accepted: amounts summing to the budget")
+    carry = r.boolean(t, "carry_over_unspent", path, True)
+    if "carry_over_unspent" in t and not tranches:
+        raise r.fail(f"{path}.carry_over_unspent", "only means something with tranches; accepted with [[...tranches]]")
+    cap = r.number(t, "per_merchant_cap_yuan", path, default=None, minimum=0, exclusive_minimum=True)
+    return dict(tranches=tuple(tranches), carry_over_unspent=carry, per_merchant_cap_yuan=cap)
 
 
 # ------------------------------------------------------------------ schema
@@ -399,6 +436,15 @@ def settings_schema(kind: ToolKind) -> dict[str, Any]:
         "source": {"type": "string"},
         "title": {"type": "string", "description": "the tool's name in Chinese, as reports print it"},
         "title_en": {"type": "string", "description": "the tool's name in English"},
+        "tranches": {"type": "array", "description": "the budget released in tranches (summing to budget_yuan); "
+                     "absent: all at the start", "items": {
+                         "type": "object", "required": ["release_date", "amount_yuan"], "additionalProperties": False,
+                         "properties": {"release_date": sourced({"type": "string", "format": "date"}),
+                                        "amount_yuan": sourced({"type": "number", "minimum": 0, "x-unit": "yuan"})}}},
+        "carry_over_unspent": {"type": "boolean", "default": True, "description": "with tranches: what a tranche "
+                               "leaves unspent stays available (false: it lapses at the next release)"},
+        "per_merchant_cap_yuan": sourced({"type": "number", "exclusiveMinimum": 0, "x-unit": "yuan",
+                                          "description": "the most one merchant receives from the pool"}),
     }
     required = ["kind", "start_date", "end_date", "budget_yuan"]
     for f in kind.settings_fields():

@@ -15,6 +15,7 @@ The price it is a share of is ``car_price_yuan`` (``model/parameters/behaviour.t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -36,6 +37,9 @@ class CarSubsidyTool(Tool):
         dealer_top_n: number of dealers rewarded for subsidised sales at the end.
         dealer_reward_yuan: reward per top dealer.
     """
+
+    #: Allowances and rewards go to named merchants, so a per-merchant cap applies (tools/base.py).
+    pays_identified_merchants: ClassVar[bool] = True
 
     # maximum: above the price of nearly any car.
     subsidy_per_car_yuan: float = setting(0.0, unit="yuan per car", minimum=0, maximum=1_000_000,
@@ -109,11 +113,12 @@ class CarSubsidyProgramme(ToolEffect):
         if tool.dealer_top_n <= 0 or self.model.date(day) != tool.end:
             return
         name = tool.name
-        ranked = sorted(self.model.car_dealers, key=lambda dl: dl.subsidised_cars_sold.get(name, 0.0), reverse=True)
-        for dealer in ranked[: tool.dealer_top_n]:
-            if dealer.subsidised_cars_sold.get(name, 0.0) <= 0:
+        dealers = self.model.car_dealers
+        ranked = sorted(range(len(dealers)), key=lambda i: dealers[i].subsidised_cars_sold.get(name, 0.0), reverse=True)
+        for i in ranked[: tool.dealer_top_n]:
+            if dealers[i].subsidised_cars_sold.get(name, 0.0) <= 0:
                 break
-            dealer.rewards_yuan += self.fund.pay(tool.dealer_reward_yuan, "merchant", day)
+            dealers[i].rewards_yuan += self.fund.pay_merchants(np.array([tool.dealer_reward_yuan]), np.array([i]), day)[1]
 
 
 TOOL_KIND = ToolKind(

@@ -19,6 +19,7 @@ reference or assumption); the spread also sets the share of night sales in trans
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from scipy.special import ndtr
@@ -42,6 +43,9 @@ class NightMarketTool(Tool):
         late_cost_reduction_share: share of late-opening cost removed at no outlay (off-peak power price).
         sectors: merchant sectors that qualify.
     """
+
+    #: Allowances and rewards go to named merchants, so a per-merchant cap applies (tools/base.py).
+    pays_identified_merchants: ClassVar[bool] = True
 
     # maximum: far above any night-market purchase.
     consumer_discount_face_yuan: float = setting(0.0, unit="yuan per transaction", minimum=0, maximum=10_000,
@@ -93,6 +97,8 @@ class NightSupport(ToolEffect):
         if tool.max_allowance_per_merchant_night_yuan > 0:
             allowance = np.minimum(allowance, tool.max_allowance_per_merchant_night_yuan)
         support = np.where(eligible, allowance + tool.fee_waiver_yuan_per_night, 0.0)
+        if self.fund.per_merchant_cap_yuan is not None:  # a merchant at its cap is offered nothing more
+            support = np.minimum(support, self.fund.merchant_room(np.arange(support.size)))
         return NightOffer(eligible, cost_reduction, support, tool.consumer_discount_face_yuan,
                           tool.consumer_discount_threshold_yuan)
 
@@ -110,7 +116,7 @@ class NightSupport(ToolEffect):
         receiving = open_tonight & offer.eligible & (offer.support_yuan > 0)
         due = float(offer.support_yuan[receiving].sum())
         if due > 0:
-            paid = self.fund.pay(due, "merchant", day)
+            _, paid = self.fund.pay_merchants(offer.support_yuan[receiving], np.flatnonzero(receiving), day)
             supported = float(revenue_share[receiving].sum()) * paid / due
         if qualifying_share is not None:
             ticket = p.ticket_mean_yuan["night_market"]
