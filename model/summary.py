@@ -47,8 +47,13 @@ FIGURE_DEFINITIONS = {
                                "car_subsidy, appliance_trade_in: price less merchant discount of each subsidised unit; "
                                "night_market: night sales of the merchants that received its allowance on the nights "
                                "they received it, and transactions that used its consumer discount; "
-                               "tourism_voucher: catering and goods spending of visits that used one",
-    "tools.*.supported_non_retail_sales": "tourism_voucher: lodging and tickets of visits that used one (not 社零)",
+                               "tourism_voucher: catering and goods spending of visits that used one; "
+                               "resident_tourism: meals and goods of residents' trips that used a voucher; "
+                               "sports_voucher: sports goods of purchases that used one; "
+                               "morning_market: market transactions that used its discount",
+    "tools.*.supported_non_retail_sales": "tourism_voucher: lodging and tickets of visits that used one; "
+                                          "resident_tourism: of residents' trips that used a voucher; "
+                                          "sports_voucher: services of purchases that used one (not 社零)",
     "tools.*.gross_leverage": "tools.*.supported_sales / tools.*.outlay",
     "government_outlay": "all the tools paid, including vouchers valid at end_date and redeemed after it",
     "targets.*.policy": "the target's indicator with the plan (targets.*.baseline: without); a growth target is the "

@@ -65,6 +65,39 @@ def tool_settings(draw):
     if draw(st.booleans()):
         tools["tourism"] = {"kind": "tourism_voucher", **common, "face_value_yuan": 50.0,
                             "budget_yuan": draw(st.sampled_from([0.0, 1000.0, 200000.0]))}
+    if draw(st.booleans()):
+        face = draw(st.sampled_from([0.0, 50.0]))
+        tools["local_trips"] = {"kind": "resident_tourism", **common, "face_value_yuan": face,
+                                "budget_yuan": draw(st.sampled_from([0.0, 2000.0, 100000.0])) if face else 0.0,
+                                "trips_per_household_per_year": 2.0,
+                                "ticket_discount_share": draw(st.sampled_from([0.0, 0.5])),
+                                "campaign_trip_uplift_share": draw(st.sampled_from([0.0, 0.1])),
+                                "trip_lodging_yuan": 200.0, "trip_tickets_yuan": 100.0, "trip_catering_yuan": 150.0,
+                                "trip_goods_yuan": 50.0}
+    if draw(st.booleans()):
+        tools["sports"] = {"kind": "sports_voucher", **common, "face_value_yuan": 20.0,
+                           "spend_per_use_yuan": draw(st.sampled_from([20.0, 100.0])),
+                           "goods_share": draw(st.sampled_from([0.0, 0.3])),
+                           "budget_yuan": draw(st.sampled_from([0.0, 1000.0, 50000.0]))}
+    if draw(st.booleans()):
+        tools["quota"] = {"kind": "purchasing_quota", **common, "budget_yuan": 0.0,
+                          "purchases_yuan_per_year": draw(st.sampled_from([1e6, 1e8])), "quota_share": 0.3,
+                          "local_seller_share": draw(st.sampled_from([0.2, 0.9])), "local_share_before": 0.6}
+    if draw(st.booleans()):
+        bus = draw(st.sampled_from([0.0, 500.0]))
+        tools["access"] = {"kind": "night_access", **common, "budget_yuan": 5000.0 if bus else 0.0,
+                           "bus_subsidy_per_night_yuan": bus, "bus_saving_per_visit_yuan": 2.0,
+                           "stall_cost_reduction_share": draw(st.sampled_from([0.0, 0.5])),
+                           "parking_saving_per_visit_yuan": draw(st.sampled_from([0.0, 3.0]))}
+    if draw(st.booleans()):
+        tools["promo"] = {"kind": "firm_promotion", **common, "budget_yuan": 0.0,
+                          "sectors": draw(st.lists(st.sampled_from(["daily_goods", "catering", "fuel", "appliances"]),
+                                                   min_size=1, max_size=2, unique=True)),
+                          "discount_share": draw(st.sampled_from([0.05, 0.3])), "participating_sales_share": 0.5}
+    if draw(st.booleans()):
+        tools["market"] = {"kind": "morning_market", **common, "market_share_of_spending": 0.1,
+                           "discount_face_yuan": 5.0, "discount_threshold_yuan": draw(st.sampled_from([5.0, 30.0])),
+                           "budget_yuan": draw(st.sampled_from([0.0, 500.0, 100000.0]))}
     return tools
 
 

@@ -136,7 +136,10 @@ class BehaviourParameters:
         night_late_cost_yuan, night_late_cost_sigma, night_variety_elasticity,
             night_new_spending_share, night_discount_price_elasticity,
             night_expectation_weight: night economy.
-        tourism_voucher_inflow_elasticity, tourism_voucher_redemption_rate: visitors.
+        tourism_voucher_inflow_elasticity, tourism_voucher_redemption_rate: visitors (and residents' local trips).
+        resident_trip_displaced_share: residents' local trips.
+        service_voucher_price_elasticity, service_voucher_redemption_rate: service (sports) vouchers.
+        promotion_price_elasticity: by sector, purchases' response to a firm-paid promotion.
     """
 
     windfall_mpc_max: float
@@ -191,6 +194,10 @@ class BehaviourParameters:
     night_expectation_weight: float
     tourism_voucher_inflow_elasticity: float
     tourism_voucher_redemption_rate: float
+    resident_trip_displaced_share: float
+    service_voucher_price_elasticity: float
+    service_voucher_redemption_rate: float
+    promotion_price_elasticity: dict[str, float]
     # Provenance of every value, for manifests and reports; not a behaviour.
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     # Documented valid range of every parameter (behaviour.toml valid_range); not a behaviour.

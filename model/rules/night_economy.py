@@ -13,7 +13,7 @@ Rule ``NightEconomy``, each night:
    spending times (open merchants' share of the trade / the same in the
    no-policy steady state)^``night_variety_elasticity``, because more and bigger
    places open draw more visitors, times the response to any spend-threshold
-   discount for consumers.
+   discount for consumers and to what a visit saves besides the basket (free parking, a late bus home).
 3. **New or moved.** Of night spending above the normal level, the share
    ``night_new_spending_share`` is new; the rest is moved from daytime catering
    and daily goods in the same households' cells.
@@ -70,6 +70,7 @@ class NightOffer:
         support_yuan: allowance and fees waived per merchant open late, or None when its pool takes no claims.
         consumer_discount_face_yuan: discount per night transaction reaching the threshold (0: none).
         consumer_discount_threshold_yuan: that threshold.
+        visit_cost_saved_yuan: what a night visit saves besides the basket (free parking, a bus home), on average.
     """
 
     eligible: np.ndarray
@@ -77,6 +78,7 @@ class NightOffer:
     support_yuan: np.ndarray | None
     consumer_discount_face_yuan: float
     consumer_discount_threshold_yuan: float
+    visit_cost_saved_yuan: float = 0.0
 
 
 class NightEconomy:
@@ -122,21 +124,24 @@ class NightEconomy:
         self.reference_open_share = max(float(self.share[open_].sum()), 1e-9)
         self.expected_revenue_per_share = revenue
 
-    def _support(self, day: int) -> tuple[np.ndarray, np.ndarray, list]:
-        """Per merchant: (allowance + fees waived, cost reduction share); and the tools paying tonight with their offers."""
+    def _support(self, day: int) -> tuple[np.ndarray, np.ndarray, list, float]:
+        """Per merchant: (allowance + fees waived, cost reduction share); the tools paying tonight with their
+        offers; and what a night visit saves besides the basket (yuan)."""
         support = np.zeros(self.share.size)
         reduction = np.zeros(self.share.size)
         acting = []
+        visit_saving = 0.0
         for effect in self.model.tool_effects.values():
             offer = effect.night_offer(day, self.sector, self.area)
             if offer is None:
                 continue
             reduction = np.maximum(reduction, offer.cost_reduction_share)
+            visit_saving += offer.visit_cost_saved_yuan
             if offer.support_yuan is None:
                 continue
             support += offer.support_yuan
             acting.append((effect, offer))
-        return support, reduction, acting
+        return support, reduction, acting, visit_saving
 
     def step(self, day: int, flows: np.ndarray) -> None:
         """Replace today's night column of ``flows`` (cells x flow sectors) with realised night spending.
@@ -145,7 +150,7 @@ class NightEconomy:
         """
         model = self.model
         params = model.params
-        support, reduction, acting = self._support(day)
+        support, reduction, acting, visit_saving = self._support(day)
         open_ = self.margin * self.expected_revenue_per_share * self.share + support > self.cost * (1.0 - reduction)
         n_open = int(open_.sum())
         model.books.night_merchants_open[day] = n_open
@@ -156,6 +161,8 @@ class NightEconomy:
         open_share = float(self.share[open_].sum())
         multiplier = (max(open_share, 1e-9) / self.reference_open_share) ** params.night_variety_elasticity
         ticket = params.ticket_mean_yuan["night_market"]
+        # Free parking or a bus home cut the price of a night out as a discount on the basket would.
+        multiplier *= 1.0 + params.night_discount_price_elasticity * visit_saving / ticket
         qualifying_share = {}
         for effect, offer in acting:
             if offer.consumer_discount_face_yuan > 0:

@@ -13,6 +13,10 @@ A tool kind is one module in ``model/tools/`` holding a ``TOOL_KIND = ToolKind(.
   ``account_problems`` adds the kind's own stock-flow identities, ``summary`` its own figures;
 * **labels** in Chinese and English, and the **controls** the dashboard offers.
 
+Pieces several kinds share are methods of ``ToolEffect``: paying the vouchers used today, booking supported
+sales, and booking induced purchases with the part pulled forward from the following ``pull_forward_days``
+(behaviour parameters in ``model/parameters/behaviour.toml``).
+
 Nothing outside ``model/tools/`` names a kind: the registry (``model/tools/__init__.py``) finds
 the modules.
 """
@@ -27,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import numpy as np
 
-from model.sectors import FUNDING_LEVELS, SECTORS
+from model.sectors import FLOW_SECTORS, FUNDING_LEVELS, SECTOR_INDEX, SECTORS
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.government import GovernmentFund
@@ -189,6 +193,63 @@ class ToolEffect:
         """Extra visits today the tool brings, given today's ``visits`` without it (it pays and books its own part)."""
         return 0.0
 
+    # ------------------------------------------------------------ shared by kinds that hand out vouchers
+    def pay_vouchers_used(self, day: int, handed: float, used: float, face_value_yuan: float) -> tuple[float, float]:
+        """Reimburse the ``used`` vouchers of the ``handed`` today from the pool and count them.
+
+        When the pool can pay only part, the day's vouchers are cut in proportion; returns the (handed, used)
+        vouchers it paid for, (0, 0) when it paid nothing (then nothing is counted).
+        """
+        paid = self.fund.pay(used * face_value_yuan, "merchant", day)
+        if paid <= 0:
+            return 0.0, 0.0
+        handed *= paid / (used * face_value_yuan)
+        used = paid / face_value_yuan
+        counts = self.model.books.voucher_counts(self.tool.name)
+        counts.issued[day] += handed
+        counts.redeemed[day] += used
+        counts.expired[day] += handed - used
+        return handed, used
+
+    def book_supported(self, day: int, retail_yuan: dict[str, float], non_retail_yuan: float = 0.0) -> None:
+        """Book sales the tool paid for: 社零 by sector (the tool's and the scenario's), and lodging, tickets or
+        other services apart (never in 社零 figures)."""
+        books = self.model.books
+        for sector, amount in retail_yuan.items():
+            books.supported(self.tool.name)[day, SECTOR_INDEX[sector]] += amount
+            books.supported_any[day, SECTOR_INDEX[sector]] += amount
+        books.supported_non_retail[self.tool.name] = books.supported_non_retail.get(self.tool.name, 0.0) + non_retail_yuan
+
+    def book_induced_purchases(self, day: int, sectors: list[str], induced: np.ndarray, pull_share: np.ndarray) -> float:
+        """Book households' extra purchases (cells x ``sectors``, yuan) today, in shops, and schedule the part
+        ``pull_share`` (by sector) pulled forward as missing from their purchases over ``pull_forward_days``;
+        returns what was scheduled missing."""
+        model = self.model
+        n = induced.shape[0]
+        cells = np.arange(n)
+        for j, sector in enumerate(sectors):
+            if induced[:, j].sum() > 0:
+                idx = SECTOR_INDEX[sector]
+                model.books.book_sales(day, cells, idx, np.zeros(n, dtype=bool), model.above_quota_share[idx],
+                                       induced[:, j])
+        pulled = induced * pull_share[None, :]
+        if pulled.sum() > 0:
+            later = np.zeros((n, len(FLOW_SECTORS)))
+            later[:, [FLOW_SECTORS.index(s) for s in sectors]] = -pulled
+            model.deferred.schedule(day + 1, int(model.params.pull_forward_days), cells, later)
+        return float(pulled.sum())
+
+    def handed_vouchers_problems(self) -> list[str]:
+        """Vouchers handed out on a day and not used that day lapse: issued = redeemed + expired, none outstanding."""
+        counts = self.model.books.vouchers.get(self.tool.name)
+        if counts is None:
+            return []
+        issued, used, lapsed = float(counts.issued.sum()), float(counts.redeemed.sum()), float(counts.expired.sum())
+        if abs(issued - used - lapsed) > 1e-9 * max(issued, 1.0) or float(np.abs(counts.outstanding).sum()) > 0:
+            return [f"tool {self.tool.name}: vouchers issued {issued:,.2f} != redeemed {used:,.2f} + lapsed {lapsed:,.2f}"
+                    f" (none outstanding)"]
+        return []
+
     # ------------------------------------------------------------ accounting and reporting
     def account_problems(self) -> list[str]:
         """The kind's own identities that fail at the end of the run (empty when all hold)."""
@@ -280,6 +341,22 @@ class ToolKind:
     def settings_fields(self) -> list[dataclasses.Field]:
         """The kind's own settings, in declaration order."""
         return own_fields(self.settings)
+
+
+# ------------------------------------------------------------------ shared by kinds with a quantity of vouchers
+
+
+def quantity_from_budget(field_name: str, values: dict[str, Any], common: dict[str, Any]) -> int:
+    """Derived default of ``quantity``: the budget ÷ the face value, rounded down (none when the face value is 0)."""
+    face = values["face_value_yuan"]
+    return int(common["budget_yuan"] // face) if face > 0 else 0
+
+
+def check_quantity_within_budget(values: dict[str, Any], r, path: str, common: dict[str, Any], noun: str) -> None:
+    """Refuse a ``quantity`` of ``noun`` (vouchers, coupons) whose face value exceeds the budget."""
+    face, quantity, budget = values["face_value_yuan"], values["quantity"], common["budget_yuan"]
+    if quantity * face > budget * (1 + 1e-9):
+        raise r.fail(f"{path}.quantity", f"{quantity} {noun} of {face:g} yuan exceed the budget {budget:,.0f}")
 
 
 # ------------------------------------------------------------------ reading a tool

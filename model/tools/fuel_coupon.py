@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.sectors import SECTOR_INDEX
-from model.tools.base import BUDGET_CONTROL, ControlSpec, Tool, ToolEffect, ToolKind, setting
+from model.tools.base import (BUDGET_CONTROL, ControlSpec, Tool, ToolEffect, ToolKind, check_quantity_within_budget,
+                              quantity_from_budget, setting)
 
 FUEL = SECTOR_INDEX["fuel"]
 
@@ -55,16 +56,10 @@ class FuelCouponTool(Tool):
                                          description="fuel a self-driving visit buys in the city")
 
 
-def _derive(field_name, values, common):
-    return int(common["budget_yuan"] // values["face_value_yuan"])
-
-
 def _validate(values, r, t, path, common, context) -> None:
     if context.city.visitors is None:
         raise r.fail(f"{path}.kind", "a fuel_coupon needs [city.visitors] in the scenario")
-    face, quantity, budget = values["face_value_yuan"], values["quantity"], common["budget_yuan"]
-    if quantity * face > budget * (1 + 1e-9):
-        raise r.fail(f"{path}.quantity", f"{quantity} coupons of {face:g} yuan exceed the budget {budget:,.0f}")
+    check_quantity_within_budget(values, r, path, common, "coupons")
 
 
 class FuelCouponProgramme(ToolEffect):
@@ -83,32 +78,28 @@ class FuelCouponProgramme(ToolEffect):
         used = handed * p.tourism_voucher_redemption_rate
         if used <= 0:
             return 0.0
-        paid = self.fund.pay(used * tool.face_value_yuan, "merchant", day)
-        if paid <= 0:
+        handed, used = self.pay_vouchers_used(day, handed, used, tool.face_value_yuan)
+        if used <= 0:
             return 0.0
-        handed *= paid / (used * tool.face_value_yuan)
-        used = paid / tool.face_value_yuan
         spend_with_fuel = spend_per_visit_yuan + tool.fuel_per_visit_yuan
         extra = p.tourism_voucher_inflow_elasticity * handed * tool.face_value_yuan / max(spend_with_fuel, 1e-9)
         counts = model.books.voucher_counts(tool.name)
-        counts.issued[day] += handed
-        counts.redeemed[day] += used
-        counts.expired[day] += handed - used
         counts.gross_spending_yuan[day] += used * spend_with_fuel
         counts.induced_spending_yuan[day] += extra * spend_with_fuel
         # Supported 社零: the catering and goods of visits that used a coupon and the fuel the coupon bought;
         # their lodging and tickets are reported apart, never in 社零 figures.
         spend = model.scenario.city.visitors.spend_per_visit_yuan
-        for sector, amount in (("catering", spend.get("catering", 0.0)), ("daily_goods", spend.get("daily_goods", 0.0)),
-                               ("fuel", tool.fuel_per_visit_yuan)):
-            model.books.supported(tool.name)[day, SECTOR_INDEX[sector]] += used * amount
-            model.books.supported_any[day, SECTOR_INDEX[sector]] += used * amount
-        model.books.supported_non_retail[tool.name] = (model.books.supported_non_retail.get(tool.name, 0.0)
-                                                       + used * (spend.get("lodging", 0.0) + spend.get("tickets", 0.0)))
+        self.book_supported(day, {sector: used * amount for sector, amount in (
+            ("catering", spend.get("catering", 0.0)), ("daily_goods", spend.get("daily_goods", 0.0)),
+            ("fuel", tool.fuel_per_visit_yuan))},
+            used * (spend.get("lodging", 0.0) + spend.get("tickets", 0.0)))
         if extra * tool.fuel_per_visit_yuan > 0:
             model.books.book_sales(day, np.array([model.visitor_cell]), FUEL, np.array([False]),
                                    model.above_quota_share[FUEL], np.array([extra * tool.fuel_per_visit_yuan]))
         return extra
+
+    def account_problems(self) -> list[str]:
+        return self.handed_vouchers_problems()
 
 
 TOOL_KIND = ToolKind(
@@ -123,6 +114,6 @@ TOOL_KIND = ToolKind(
         ControlSpec("face_value_yuan", "油票面额", "coupon value (yuan)", 0.0, 1_000.0, exclusive_minimum=True,
                     always=True),
     ),
-    derive=_derive,
+    derive=quantity_from_budget,
     validate=_validate,
 )

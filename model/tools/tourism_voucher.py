@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.sectors import SECTOR_INDEX
-from model.tools.base import BUDGET_CONTROL, ControlSpec, Tool, ToolEffect, ToolKind, setting
+from model.tools.base import (BUDGET_CONTROL, ControlSpec, Tool, ToolEffect, ToolKind, check_quantity_within_budget,
+                              quantity_from_budget, setting)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,16 +34,10 @@ class TourismVoucherTool(Tool):
                             description="vouchers in all (quantity × face value may not exceed the budget)")
 
 
-def _derive(field_name, values, common):
-    return int(common["budget_yuan"] // values["face_value_yuan"])
-
-
 def _validate(values, r, t, path, common, context) -> None:
     if context.city.visitors is None:
         raise r.fail(f"{path}.kind", "a tourism_voucher needs [city.visitors] in the scenario")
-    face, quantity, budget = values["face_value_yuan"], values["quantity"], common["budget_yuan"]
-    if quantity * face > budget * (1 + 1e-9):
-        raise r.fail(f"{path}.quantity", f"{quantity} vouchers of {face:g} yuan exceed the budget {budget:,.0f}")
+    check_quantity_within_budget(values, r, path, common, "vouchers")
 
 
 class TourismVoucherProgramme(ToolEffect):
@@ -60,29 +54,23 @@ class TourismVoucherProgramme(ToolEffect):
         days = (tool.end - tool.start).days + 1
         handed = tool.quantity / days
         used = handed * p.tourism_voucher_redemption_rate
-        paid = self.fund.pay(used * tool.face_value_yuan, "merchant", day)
-        if paid <= 0:
+        handed, used = self.pay_vouchers_used(day, handed, used, tool.face_value_yuan)
+        if used <= 0:
             return 0.0
-        handed *= paid / (used * tool.face_value_yuan)
-        used = paid / tool.face_value_yuan
         counts = model.books.voucher_counts(tool.name)
-        counts.issued[day] += handed
-        counts.redeemed[day] += used
-        counts.expired[day] += handed - used
         counts.gross_spending_yuan[day] += used * spend_per_visit_yuan
         # Supported 社零: the catering and goods spending of visits that used a voucher; lodging and tickets are
         # reported apart and never in 社零 figures.
         spend = model.scenario.city.visitors.spend_per_visit_yuan
-        for sector in ("catering", "daily_goods"):
-            amount = used * spend.get(sector, 0.0)
-            model.books.supported(tool.name)[day, SECTOR_INDEX[sector]] += amount
-            model.books.supported_any[day, SECTOR_INDEX[sector]] += amount
-        model.books.supported_non_retail[tool.name] = (model.books.supported_non_retail.get(tool.name, 0.0)
-                                                       + used * (spend.get("lodging", 0.0) + spend.get("tickets", 0.0)))
+        self.book_supported(day, {sector: used * spend.get(sector, 0.0) for sector in ("catering", "daily_goods")},
+                            used * (spend.get("lodging", 0.0) + spend.get("tickets", 0.0)))
         # The voucher cuts the price of a trip for those who get one.
         extra = p.tourism_voucher_inflow_elasticity * handed * tool.face_value_yuan / max(spend_per_visit_yuan, 1e-9)
         counts.induced_spending_yuan[day] += extra * spend_per_visit_yuan
         return extra
+
+    def account_problems(self) -> list[str]:
+        return self.handed_vouchers_problems()
 
 
 TOOL_KIND = ToolKind(
@@ -96,6 +84,6 @@ TOOL_KIND = ToolKind(
         BUDGET_CONTROL,
         ControlSpec("face_value_yuan", "面额", "face value (yuan)", 0.0, 2_000.0, exclusive_minimum=True, always=True),
     ),
-    derive=_derive,
+    derive=quantity_from_budget,
     validate=_validate,
 )
