@@ -25,8 +25,18 @@ once or not at all:
 * ``behaviour_ensemble.csv``: ``ensemble_size`` parameter sets, one per row (set 0 first);
 * ``behaviour_fit.csv``: every published figure beside the model at the point
   estimate and the 5-95% range over the ensemble, each simulated;
+* ``behaviour_fit_runs.csv``: the simulated measures behind the fit table, one
+  row per parameter set (the point estimate, then ensemble sets 0, 1, ...);
 * ``estimation_design.csv``: every simulated parameter set and its moments;
-* ``estimation_manifest.json``: settings, seed, timings, versions and commit.
+* ``estimation_manifest.json``: command, settings, seed, digests of the settings
+  and evidence files, timings, the machine's load, versions and commit;
+* ``README.md``: the command, the time, the parameters (with how much of the
+  posterior lies against a prior bound) and the fit table.
+
+The committed estimate is checked by ``python run.py estimate --check`` and
+``tests/test_committed_estimate.py``: the point estimate and the first ensemble
+sets, simulated again, must reproduce ``behaviour_fit_runs.csv`` within the
+tolerances of ``[check]``, or the estimate is stale and must be re-run.
 """
 
 from __future__ import annotations
@@ -74,6 +84,10 @@ class EstimationConfig:
         point_relative_sd: sd of a point figure without a published error, relative to it.
         zero_sd: sd of a figure published as zero.
         fit_table_members: ensemble members simulated for the fit table's 5-95% range.
+        check_members: ensemble members the CI check re-simulates besides the point estimate.
+        check_tolerance_sd: how far (in the figure's standard deviations) a moment in the likelihood may move
+            from the committed fit table before the estimate counts as stale.
+        check_tolerance_other: the same for measures outside the likelihood, in their own units.
     """
 
     path: Path
@@ -86,6 +100,9 @@ class EstimationConfig:
     point_relative_sd: float
     zero_sd: float
     fit_table_members: int
+    check_members: int = 1
+    check_tolerance_sd: float = 0.25
+    check_tolerance_other: float = 0.05
 
 
 def read_config(path: Path = CONFIG_FILE) -> EstimationConfig:
@@ -113,6 +130,7 @@ def read_config(path: Path = CONFIG_FILE) -> EstimationConfig:
 
     method = raw.get("method", {})
     unc = raw.get("uncertainty", {})
+    check = raw.get("check", {})
     settings = Settings(seed=number(method, "seed", "method", integer=True),
                         design_points=number(method, "design_points", "method", integer=True, low=1),
                         refine_points=number(method, "refine_points", "method", integer=True),
@@ -145,7 +163,10 @@ def read_config(path: Path = CONFIG_FILE) -> EstimationConfig:
         range_coverage=number(unc, "range_coverage", "uncertainty", low=0.5, high=0.999),
         point_relative_sd=number(unc, "point_relative_sd", "uncertainty", low=1e-6),
         zero_sd=number(unc, "zero_sd", "uncertainty", low=1e-6),
-        fit_table_members=number(method, "fit_table_members", "method", integer=True, low=1))
+        fit_table_members=number(method, "fit_table_members", "method", integer=True, low=1),
+        check_members=number(check, "members", "check", integer=True),
+        check_tolerance_sd=number(check, "tolerance_sd", "check", low=1e-9),
+        check_tolerance_other=number(check, "tolerance_other", "check", low=1e-9))
 
 
 # ------------------------------------------------------------------ published figures as moments
@@ -208,6 +229,28 @@ def simulate_studies(studies: list[Study], config: EstimationConfig, values: dic
 # ------------------------------------------------------------------ the fit table
 
 
+def judge(pub: Published, moment: Moment | None, model: float) -> tuple[bool | None, str]:
+    """Whether the model's figure lands where the published one says, and how it stands: (reached, text).
+
+    A published range is reached when the model's figure lies inside it; a published point when the figure is
+    within two of its standard deviations (``[uncertainty]``); a published sign when the sign agrees. ``reached``
+    is None when the model has no figure.
+    """
+    if model != model:
+        return None, "model: not available"
+    if moment is None:
+        same = pub.verdict(model) == "same sign"
+        return same, pub.verdict(model) + " (sign only: not in the likelihood)"
+    z = (model - moment.target) / moment.sd
+    if pub.low is not None and pub.high is not None:
+        reached = pub.low <= model <= pub.high
+        where = "in the published range" if reached else ("below" if model < pub.low else "above") + " the published range"
+    else:
+        reached = abs(z) <= 2
+        where = "within 2 sd of the published point" if reached else "more than 2 sd from the published point"
+    return reached, f"{'reached' if reached else 'NOT reached'}: {where}, z = {z:+.1f}"
+
+
 def fit_rows(studies: list[Study], config: EstimationConfig, point_sim: dict[str, float],
              ensemble_sims: list[dict[str, float]]) -> list[dict[str, Any]]:
     """Each published figure (and each extra measure) beside the model at the estimate and over the ensemble."""
@@ -221,14 +264,7 @@ def fit_rows(studies: list[Study], config: EstimationConfig, point_sim: dict[str
             lo, hi = (np.percentile(values, [5, 95]) if values.size else (np.nan, np.nan))
             point = float(point_sim.get(key, np.nan))
             moment = figure_moment(s, pub, config) if pub is not None else None
-            if pub is None:
-                verdict = "model only"
-            elif moment is None:
-                verdict = pub.verdict(point) + " (sign only: not in the likelihood)"
-            else:
-                z = (point - moment.target) / moment.sd
-                reached = (pub.low is not None and pub.low <= point <= pub.high) or abs(z) <= 2
-                verdict = ("reached" if reached else "NOT reached") + f": z = {z:+.1f}"
+            verdict = "model only" if pub is None else judge(pub, moment, point)[1]
             rows.append({
                 "study": s.name, "measure": measure, "published": pub.text() if pub else "",
                 "target": moment.target if moment else np.nan, "target_sd": moment.sd if moment else np.nan,
@@ -239,12 +275,14 @@ def fit_rows(studies: list[Study], config: EstimationConfig, point_sim: dict[str
     return rows
 
 
-def estimate_toml(result: EstimateResult, config: EstimationConfig, command: str) -> str:
+def estimate_toml(result: EstimateResult, config: EstimationConfig, command: str, quick: bool = False) -> str:
     """The point estimate as a documented parameter table."""
     lines = ["# Behaviour parameters estimated jointly from the published evidence (calibration/evidence.toml).",
              f"# Made by: {command}", f"# Settings: {config.path.name}, seed {config.settings.seed}.", ""]
+    if quick:
+        lines[2:2] = ["# QUICK RUN (--quick): checks the pipeline; not an estimate to use or commit."]
     for prior, value in zip(result.priors, result.point):
-        lines += [f'["{prior.name}"]', f"value = {float(value):.6g}",
+        lines += [f'["{prior.name}"]', f"value = {float(value)!r}",
                   f"prior = [{prior.low:g}, {prior.high:g}]",
                   'derived = "highest posterior density among the posterior samples of python run.py estimate '
                   '(Gaussian-process surrogate of the evidence studies, synthetic likelihood, emcee)"', ""]
@@ -252,7 +290,8 @@ def estimate_toml(result: EstimateResult, config: EstimationConfig, command: str
 
 
 def ensemble_csv(result: EstimateResult) -> str:
-    rows = [{"set": i, **d} for i, d in enumerate(result.as_dicts(result.ensemble))]
+    """The ensemble at full precision, so a run with set r simulates exactly what the estimation simulated."""
+    rows = [{"set": i, **{k: repr(v) for k, v in d.items()}} for i, d in enumerate(result.as_dicts(result.ensemble))]
     return rows_csv(rows)
 
 
@@ -301,10 +340,46 @@ class _StudiesSimulator:
         return simulate_studies(list(self.studies), self.config, values)
 
 
+class LoadLog:
+    """The machine's load average (1 minute) sampled at every progress line: the estimation's time depends on it."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self.sample()
+
+    def sample(self) -> None:
+        try:
+            self.samples.append(float(os.getloadavg()[0]))
+        except OSError:  # pragma: no cover - platforms without a load average
+            pass
+
+    def summary(self) -> dict[str, Any]:
+        s = self.samples
+        return {"cores": os.cpu_count(), "load_1min_start": s[0] if s else None, "load_1min_end": s[-1] if s else None,
+                "load_1min_min": min(s) if s else None, "load_1min_max": max(s) if s else None,
+                "load_1min_mean": round(sum(s) / len(s), 2) if s else None, "samples": len(s)}
+
+
+@dataclass
+class EstimationRun:
+    """What ``run_estimation`` produced.
+
+    Attributes:
+        result: the estimate.
+        rows: the fit table.
+        runs: the simulated moments behind the fit table: ``("point", moments)`` then ``("set i", moments)``.
+        timings: seconds per phase and simulator calls.
+    """
+
+    result: EstimateResult
+    rows: list[dict[str, Any]]
+    runs: list[tuple[str, dict[str, float]]]
+    timings: dict[str, Any]
+
+
 def run_estimation(config: EstimationConfig, studies: list[Study], *, progress: Callable[[str], None] | None = None,
-                   verify_members: int | None = None, workers: int = 1
-                   ) -> tuple[EstimateResult, list[dict[str, Any]], dict[str, Any]]:
-    """Estimate, then simulate the estimate and the ensemble for the fit table. Returns (result, fit rows, timings).
+                   verify_members: int | None = None, workers: int = 1) -> EstimationRun:
+    """Estimate, then simulate the estimate and the ensemble for the fit table.
 
     ``verify_members`` ensemble members (default ``config.fit_table_members``) are simulated for the fit table's
     5-95% range; ``workers`` processes run parameter sets in parallel (the result does not depend on it).
@@ -332,16 +407,34 @@ def run_estimation(config: EstimationConfig, studies: list[Study], *, progress: 
     timings = {"estimation_seconds": round(estimated - started, 1),
                "fit_table_seconds": round(time.perf_counter() - estimated, 1),
                "simulator_calls": int(result.design.shape[0]) + 1 + len(members)}
-    return result, rows, timings
+    runs = [("point", point_sim)] + [(f"set {i}", sim) for i, sim in enumerate(ensemble_sims)]
+    return EstimationRun(result, rows, runs, timings)
 
 
-def manifest(config: EstimationConfig, result: EstimateResult, timings: dict[str, Any], command: str) -> str:
+def runs_csv(runs: list[tuple[str, dict[str, float]]]) -> str:
+    """The fit table's simulated moments, one row per parameter set (what the CI check reproduces)."""
+    keys = list(dict.fromkeys(k for _, sim in runs for k in sim))
+    return rows_csv([{"run": name, **{k: repr(float(sim.get(k, np.nan))) for k in keys}} for name, sim in runs])
+
+
+def file_digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def manifest(config: EstimationConfig, result: EstimateResult, timings: dict[str, Any], command: str, *,
+             quick: bool = False, evidence_file: Path = EVIDENCE_FILE, machine: dict[str, Any] | None = None) -> str:
     from model.outputs import git_commit, package_versions
 
     return json.dumps({
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": command,
+        "quick": quick,
         "config_file": str(config.path.name),
+        "config_sha256": file_digest(config.path),
+        "evidence_file": evidence_file.name,
+        "evidence_sha256": file_digest(evidence_file),
         "settings": config.settings.__dict__,
         "scale": config.scale, "scale_by_study": config.scale_by_study, "replications": config.replications,
         "priors": [p.__dict__ for p in config.priors],
@@ -349,10 +442,37 @@ def manifest(config: EstimationConfig, result: EstimateResult, timings: dict[str
         "point_estimate": result.as_dicts(result.point)[0],
         "posterior_samples": int(result.chain.shape[0]),
         "acceptance_fraction": result.acceptance,
+        "prior_edges": edge_table(result),
         "timings": timings,
+        "machine": machine or {},
         "versions": package_versions(),
         "git_commit": git_commit(),
     }, indent=2, default=float)
+
+
+def edge_table(result: EstimateResult) -> list[dict[str, Any]]:
+    """Each parameter: bounds, point, ensemble 5-95%, and the share of the posterior against each bound."""
+    from calibration.estimation import edge_shares
+
+    shares = edge_shares(result.priors, result.chain)
+    lo, hi = np.percentile(result.ensemble, [5, 95], axis=0)
+    return [{"parameter": p.name, "low": p.low, "high": p.high, "point": float(v), "ensemble_p05": float(a),
+             "ensemble_p95": float(b), "posterior_near_low": s[0], "posterior_near_high": s[1]}
+            for p, v, a, b, s in zip(result.priors, result.point, lo, hi, shares)]
+
+
+def format_edges(result: EstimateResult) -> str:
+    lines = [f"{'parameter':<34} {'prior':>15} {'estimate':>9} {'ensemble 5-95%':>20}  posterior within 5% of a bound"]
+    for e in edge_table(result):
+        prior = f"[{e['low']:g}, {e['high']:g}]"
+        span = f"{e['ensemble_p05']:.3g} to {e['ensemble_p95']:.3g}"
+        flags = []
+        for side in ("low", "high"):
+            share = e[f"posterior_near_{side}"]
+            if share >= 0.2:
+                flags.append(f"{share:.0%} at the {'lower' if side == 'low' else 'upper'} bound")
+        lines.append(f"{e['parameter']:<34} {prior:>15} {e['point']:>9.3g} {span:>20}  {'; '.join(flags) or '-'}")
+    return "\n".join(lines)
 
 
 def format_fit(rows: list[dict[str, Any]]) -> str:
@@ -364,11 +484,120 @@ def format_fit(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def readme(config: EstimationConfig, run: EstimationRun, command: str, wall_seconds: float, machine: dict[str, Any],
+           quick: bool) -> str:
+    """The estimate folder's README: what made it, how long it took, the parameters and the fit table."""
+    from model.outputs import git_commit
+
+    r = run.result
+    lines = ["# Estimated household behaviour (issue 13)", ""]
+    if quick:
+        lines += ["**QUICK RUN (`--quick`): a check of the pipeline, not an estimate to use or commit.**", ""]
+    lines += [
+        "Made by", "", "```", command, "```", "",
+        f"from code {git_commit()} on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, settings "
+        f"`calibration/{config.path.name}` (seed {config.settings.seed}), figures `calibration/evidence.toml`. "
+        f"Wall time {wall_seconds / 60:.1f} min ({run.timings['estimation_seconds']:.0f} s estimating, "
+        f"{run.timings['fit_table_seconds']:.0f} s simulating the fit table, {run.timings['simulator_calls']} parameter "
+        f"sets simulated) on {machine.get('cores')} cores, 1-minute load average {machine.get('load_1min_min')} to "
+        f"{machine.get('load_1min_max')} (mean {machine.get('load_1min_mean')}).", "",
+        "Every run uses this estimate by default: replication r runs `behaviour_ensemble.csv` set r (cycling), so "
+        "intervals over replications include behavioural uncertainty; `--behaviour point` runs "
+        "`behaviour_estimate.toml` alone, `--behaviour documented` the values in `model/parameters/behaviour.toml`. "
+        "`python run.py estimate --check` (and `tests/test_committed_estimate.py`) re-simulates the point estimate "
+        "and the first ensemble sets and compares them with `behaviour_fit_runs.csv` within the tolerances in "
+        "`[check]`.", "",
+        "## Parameters", "",
+        "| parameter | prior | estimate | ensemble 5-95% | posterior within 5% of the lower / upper bound |",
+        "|---|---|---|---|---|"]
+    for e in edge_table(r):
+        lines.append(f"| {e['parameter']} | {e['low']:g} to {e['high']:g} | {e['point']:.3g} | "
+                     f"{e['ensemble_p05']:.3g} to {e['ensemble_p95']:.3g} | "
+                     f"{e['posterior_near_low']:.0%} / {e['posterior_near_high']:.0%} |")
+    lines += ["", f"Posterior: {r.chain.shape[0]} samples, emcee acceptance {r.acceptance:.2f}; ensemble of "
+              f"{r.ensemble.shape[0]} sets.", "",
+              "## Fit table", "",
+              f"Model at the point estimate and the 5-95% range over {run.rows[0]['ensemble_members'] if run.rows else 0} "
+              "simulated ensemble sets (all on the estimation's random numbers, so the range is behavioural "
+              "uncertainty only), beside each published figure (`behaviour_fit.csv`).", "",
+              "| study | measure | published | at estimate | ensemble 5-95% | verdict |", "|---|---|---|---|---|---|"]
+    for row in run.rows:
+        lines.append(f"| {row['study']} | {row['measure']} | {row['published'] or '-'} | {row['model_at_estimate']:.3f} | "
+                     f"{row['ensemble_p05']:.3f} to {row['ensemble_p95']:.3f} | {row['verdict']} |")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ the committed estimate still reproduces
+
+
+def reproduce_fit(folder: Path, config: EstimationConfig, studies: list[Study], *, members: int | None = None,
+                  simulate: Callable[[dict[str, float]], dict[str, float]] | None = None) -> list[dict[str, Any]]:
+    """Re-simulate the committed point estimate and its first ensemble sets; compare with the committed fit runs.
+
+    Returns one row per run and measure: stored and new value, tolerance, and whether it holds. Raises
+    EstimationError when the folder is not a full estimate made with the current settings and figures.
+    """
+    from model.parameters.ensemble import read_ensemble
+
+    ensemble = read_ensemble(folder)
+    runs_file = folder / "behaviour_fit_runs.csv"
+    manifest_file = folder / "estimation_manifest.json"
+    if ensemble is None or not runs_file.exists() or not manifest_file.exists():
+        raise EstimationError(f"{folder}: no complete estimate (behaviour_estimate.toml, behaviour_ensemble.csv, "
+                              "behaviour_fit_runs.csv, estimation_manifest.json); run python run.py estimate")
+    made = json.loads(manifest_file.read_text(encoding="utf-8"))
+    if made.get("quick"):
+        raise EstimationError(f"{manifest_file}: made with --quick, not an estimate to use")
+    if made.get("settings", {}).get("seed") != config.settings.seed or made.get("scale") != config.scale or \
+            made.get("scale_by_study") != config.scale_by_study or made.get("replications") != config.replications:
+        raise EstimationError(f"{manifest_file}: made with other [method] seed or scales than {config.path.name}; "
+                              "re-run python run.py estimate")
+    import csv
+
+    with open(runs_file, newline="", encoding="utf-8") as handle:
+        stored = {row.pop("run"): {k: float(v) for k, v in row.items()} for row in csv.DictReader(handle)}
+    count = config.check_members if members is None else members
+    wanted = [("point", ensemble.point)] + [(f"set {i}", ensemble.sets[i]) for i in range(min(count, len(ensemble.sets)))]
+    missing = [name for name, _ in wanted if name not in stored]
+    if missing:
+        raise EstimationError(f"{runs_file}: no stored runs for {', '.join(missing)}")
+    sd = {m.key: m.sd for m in published_moments(studies, config)}
+    simulate = simulate or (lambda values: simulate_studies(studies, config, values))
+    rows = []
+    for name, values in wanted:
+        now = simulate(values)
+        for key in sorted(stored[name]):  # a measure added since is not part of the estimate; one removed fails
+            old, new = stored[name].get(key, np.nan), float(now.get(key, np.nan))
+            tol = config.check_tolerance_sd * sd[key] if key in sd else config.check_tolerance_other
+            both_nan = old != old and new != new
+            ok = both_nan or (old == old and new == new and abs(new - old) <= tol)
+            rows.append({"run": name, "moment": key, "stored": old, "now": new, "tolerance": tol, "ok": bool(ok)})
+    return rows
+
+
+def format_check(rows: list[dict[str, Any]]) -> str:
+    bad = [r for r in rows if not r["ok"]]
+    lines = [f"{'run':<7} {'moment':<50} {'committed':>10} {'now':>10} {'tolerance':>10}"]
+    for r in rows:
+        lines.append(f"{r['run']:<7} {r['moment']:<50} {r['stored']:>10.4f} {r['now']:>10.4f} {r['tolerance']:>10.4f}"
+                     f"{'' if r['ok'] else '  MOVED'}")
+    lines.append(f"\n{len(rows) - len(bad)} of {len(rows)} measures reproduce the committed fit runs"
+                 + ("" if not bad else "; the estimate is stale: re-run python run.py estimate --workers 2 --replace"))
+    return "\n".join(lines)
+
+
 def main_with_args(args) -> int:
     """``run.py estimate``: estimate and write the outputs (raises EstimationError for a bad request)."""
     config = read_config(Path(args.config))
     studies = read_evidence(Path(args.evidence_file))
     out = Path(args.out)
+    if getattr(args, "check", False):
+        rows = reproduce_fit(out, config, studies)
+        print(format_check(rows))
+        return 0 if all(r["ok"] for r in rows) else 1
+    if args.quick and out.resolve() == DEFAULT_OUT.resolve():
+        raise EstimationError(f"--quick: a quick run checks the pipeline and is never the estimate runs use; give "
+                              f"--out another folder than {DEFAULT_OUT}")
     if out.exists() and not args.replace:
         raise EstimationError(f"{out}: folder exists; pass --replace to overwrite it or choose another --out")
     if args.quick:
@@ -376,23 +605,36 @@ def main_with_args(args) -> int:
         config = EstimationConfig(**{**config.__dict__, "settings": Settings(
             seed=s.seed, design_points=max(2 * len(config.priors) + 2, 24), refine_points=8, ensemble_size=s.ensemble_size,
             walkers=s.walkers, steps=200, burn=200, gp_restarts=0)})
+    load = LoadLog()
+    wall_start = time.perf_counter()
 
     def progress(line: str) -> None:
+        load.sample()
         if not args.quiet:
             print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 
     command = "python run.py estimate " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else "python run.py estimate"
-    result, rows, timings = run_estimation(config, studies, progress=progress, verify_members=args.verify_members,
-                                           workers=args.workers)
+    run = run_estimation(config, studies, progress=progress, verify_members=args.verify_members, workers=args.workers)
+    load.sample()
+    wall = time.perf_counter() - wall_start
+    machine = load.summary()
+    run.timings["wall_seconds"] = round(wall, 1)
+    result = run.result
     files = {
-        "behaviour_estimate.toml": estimate_toml(result, config, command),
+        "behaviour_estimate.toml": estimate_toml(result, config, command, bool(args.quick)),
         "behaviour_ensemble.csv": ensemble_csv(result),
-        "behaviour_fit.csv": rows_csv(rows),
+        "behaviour_fit.csv": rows_csv(run.rows),
+        "behaviour_fit_runs.csv": runs_csv(run.runs),
         "estimation_design.csv": design_csv(result),
-        "estimation_manifest.json": manifest(config, result, timings, command),
+        "estimation_manifest.json": manifest(config, result, run.timings, command, quick=bool(args.quick),
+                                             evidence_file=Path(args.evidence_file), machine=machine),
+        "README.md": readme(config, run, command, wall, machine, bool(args.quick)),
     }
     write_outputs(out, files, replace=args.replace)
-    print(format_fit(rows))
-    print(f"\nestimation {timings['estimation_seconds']:.0f} s, fit table {timings['fit_table_seconds']:.0f} s; "
-          f"written to {out}")
+    print(format_edges(result))
+    print()
+    print(format_fit(run.rows))
+    print(f"\nestimation {run.timings['estimation_seconds']:.0f} s, fit table {run.timings['fit_table_seconds']:.0f} s, "
+          f"wall {wall / 60:.1f} min (load {machine['load_1min_min']} to {machine['load_1min_max']} on "
+          f"{machine['cores']} cores); written to {out}")
     return 0

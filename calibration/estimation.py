@@ -23,8 +23,9 @@ to call inside a sampler:
    are simulated too and the surrogate refitted on all runs, so it is accurate
    where the posterior lies; the posterior is sampled again.
 5. **Result.** The point estimate is the posterior sample of highest density;
-   the ensemble is ``ensemble_size`` draws spread evenly over the chain, which
-   represent what the figures leave open. Neither bends one parameter to one
+   the ensemble is ``ensemble_size`` draws spread evenly over the chain, in
+   random order (so its first k sets are a fair sample too), which represent
+   what the figures leave open. Neither bends one parameter to one
    figure: every set is judged on every figure at once.
 
 Nothing here knows about the consumption model: ``estimate`` takes the moments
@@ -172,6 +173,21 @@ class EstimateResult:
         return [{p.name: float(v) for p, v in zip(self.priors, row)} for row in np.atleast_2d(x)]
 
 
+def edge_shares(priors: Sequence[Prior], sets: np.ndarray, within: float = 0.05) -> list[tuple[float, float]]:
+    """Per parameter, the share of ``sets`` within ``within`` of the prior box's width of its lower and upper bound.
+
+    A posterior piled against a bound says the evidence would take the parameter past it: either the bound
+    cuts off values the evidence wants (revisit it, with a reason) or a mechanism is missing.
+    """
+    sets = np.atleast_2d(sets)
+    out = []
+    for j, p in enumerate(priors):
+        width = p.high - p.low
+        out.append((float(np.mean(sets[:, j] <= p.low + within * width)),
+                    float(np.mean(sets[:, j] >= p.high - within * width))))
+    return out
+
+
 def check_problem(priors: Sequence[Prior], moments: Sequence[Moment], settings: Settings) -> None:
     """Raise EstimationError for a problem that cannot be estimated."""
     if not priors:
@@ -203,28 +219,43 @@ def latin_design(priors: Sequence[Prior], n: int, seed: int) -> np.ndarray:
     return qmc.scale(sampler.random(n), lo, hi)
 
 
-def fit_surrogate(priors: Sequence[Prior], keys: Sequence[str], x: np.ndarray, y: np.ndarray, seed: int,
-                  restarts: int = 2) -> Surrogate:
-    """Fit one Gaussian process per moment to simulated runs (``y``: runs x moments, NaN dropped)."""
+def _fit_gp(task: tuple[np.ndarray, np.ndarray, int, int]):
+    """One moment's Gaussian process on unit-box inputs (module level, so a process pool can fit moments at once)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
+    u, y, restarts, random_state = task
+    d = u.shape[1]
+    kernel = (ConstantKernel(1.0, (1e-3, 1e3)) * Matern(length_scale=np.full(d, 0.5), length_scale_bounds=(0.05, 50.0), nu=2.5)
+              + WhiteKernel(1e-2, (1e-6, 1.0)))
+    gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=restarts, random_state=random_state)
+    with warnings.catch_warnings():
+        # A length scale at its bound means the moment ignores that parameter: useful, not a failure.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gp.fit(u, y)
+    return gp
+
+
+def fit_surrogate(priors: Sequence[Prior], keys: Sequence[str], x: np.ndarray, y: np.ndarray, seed: int,
+                  restarts: int = 2, mapper: Callable[[Callable, list], Any] | None = None) -> Surrogate:
+    """Fit one Gaussian process per moment to simulated runs (``y``: runs x moments, NaN dropped).
+
+    ``mapper(f, tasks)`` may fit the moments in parallel (results in order, like ``map``); each fit has its own
+    seed, so the surrogate does not depend on it.
+    """
     surrogate = Surrogate(list(priors), list(keys))
     u = surrogate.unit(x)
     d = len(priors)
+    tasks, fitted = [], []
     for j, key in enumerate(keys):
         ok = np.isfinite(y[:, j])
         if ok.sum() < d + 2:
             surrogate.models[key] = None
             continue
-        kernel = (ConstantKernel(1.0, (1e-3, 1e3)) * Matern(length_scale=np.full(d, 0.5), length_scale_bounds=(0.05, 50.0), nu=2.5)
-                  + WhiteKernel(1e-2, (1e-6, 1.0)))
-        gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=restarts, random_state=seed + j)
-        with warnings.catch_warnings():
-            # A length scale at its bound means the moment ignores that parameter: useful, not a failure.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            gp.fit(u[ok], y[ok, j])
+        tasks.append((u[ok], y[ok, j], restarts, seed + j))
+        fitted.append(key)
+    for key, gp in zip(fitted, (mapper or map)(_fit_gp, tasks)):
         surrogate.models[key] = gp
     return surrogate
 
@@ -319,20 +350,26 @@ def estimate(simulate: Callable[[dict[str, float]], dict[str, float]], priors: S
 
     x = latin_design(priors, settings.design_points, settings.seed)
     y = run(x, "design")
-    surrogate = fit_surrogate(priors, keys, x, y, settings.seed, settings.gp_restarts)
+    surrogate = fit_surrogate(priors, keys, x, y, settings.seed, settings.gp_restarts, map_sets)
+    say(f"surrogate fitted to {x.shape[0]} runs")
     best = x[np.argsort(_discrepancy(y, keys, moments))[: max(4, settings.walkers // 4)]]
     chain, logp, acceptance = sample_posterior(surrogate, moments, best, settings, settings.seed + 1)
+    say(f"posterior sampled on the first surrogate: acceptance {acceptance:.2f}")
     rng = np.random.default_rng(settings.seed + 2)
     if settings.refine_points > 0:
         x_new = _spread_rows(chain, settings.refine_points, rng)
         y_new = run(x_new, "refinement")
         x, y = np.vstack([x, x_new]), np.vstack([y, y_new])
-        surrogate = fit_surrogate(priors, keys, x, y, settings.seed, settings.gp_restarts)
+        surrogate = fit_surrogate(priors, keys, x, y, settings.seed, settings.gp_restarts, map_sets)
+        say(f"surrogate refitted to {x.shape[0]} runs")
         best = x[np.argsort(_discrepancy(y, keys, moments))[: max(4, settings.walkers // 4)]]
         start = np.vstack([best, chain[np.argsort(logp)[-settings.walkers:]]])
         chain, logp, acceptance = sample_posterior(surrogate, moments, start, settings, settings.seed + 3)
     say(f"posterior sampled: {chain.shape[0]} samples, acceptance {acceptance:.2f}")
     point = chain[int(np.argmax(logp))]
+    # Spread evenly over the chain, then in random order, so that any first k sets (a run with k replications
+    # uses sets 0..k-1) are a fair sample of the posterior rather than one stretch of the chain.
     ensemble = _spread_rows(chain, settings.ensemble_size, rng)
+    ensemble = ensemble[rng.permutation(ensemble.shape[0])]
     return EstimateResult(priors=priors, moments=list(moments), design=x, simulated=y, point=point,
                           ensemble=ensemble, chain=chain, acceptance=acceptance, surrogate=surrogate)

@@ -1,17 +1,22 @@
 """The model beside the published evidence (``python run.py evidence`` or ``python -m calibration.evidence``).
 
-One set of household behaviour parameters serves every city
-(``model/parameters/behaviour.toml``); they are set from mechanisms, not fitted
-to any study. This module runs the model in settings like each published
-study (``calibration/evidence.toml``: Hangzhou's and Shaoxing's threshold
-coupons, Taiwan's universal vouchers, a cash transfer, a car subsidy) and
-prints the model's figure beside the published one. Nothing here changes a
-parameter: the comparison is a check, reported as it comes out.
+One set of household behaviour parameters serves every city. They are
+estimated jointly from the published figures in ``calibration/evidence.toml``
+(``python run.py estimate``, ``calibration/estimate_behaviour.py``); the
+committed estimate is what every run uses. This module runs the model in
+settings like each published study (Hangzhou's and Shaoxing's threshold
+coupons, Taiwan's universal vouchers, Seoul's restricted relief money, a cash
+transfer, a car subsidy) and prints the model's figure and its 90% interval
+beside the published one, with whether it lands where the study says and, when
+it does not, the reason recorded for it (``why_missed``). Nothing here changes
+a parameter: the comparison is reported as it comes out, misses included.
 
 Each study is a scenario (dates and tools) in one national-average city, run
-against its no-policy counterfactual with common random numbers, for a few
-replications; every measure is computed per replication and shown as the mean
-and the range over replications. The measures are defined in ``MEASURES``.
+against its no-policy counterfactual with common random numbers. By default
+each study runs at the estimation's scale for it, for 20 replications, and
+replication r runs estimated parameter set r, so the 5-95% interval over
+replications spans sampling noise and behavioural uncertainty. Every measure
+is computed per replication; the measures are defined in ``MEASURES``.
 """
 
 from __future__ import annotations
@@ -88,6 +93,8 @@ class Published:
         low, high: published range, or None.
         direction: 'negative' or 'positive' when only the sign is published.
         source: citation.
+        why_missed: why the estimated model does not reach this figure, when it does not (shown beside it in the
+            evidence table; written after examining the committed estimate, checked against its fit table).
     """
 
     measure: str
@@ -96,6 +103,7 @@ class Published:
     high: float | None
     direction: str | None
     source: str
+    why_missed: str | None = None
 
     def text(self) -> str:
         """The published figure as printed."""
@@ -184,8 +192,11 @@ def read_evidence(path: Path = EVIDENCE_FILE) -> list[Study]:
                 raise EvidenceError(f"{pwhere}.source: missing; every published figure carries its citation")
             if p.get("value") is None and (p.get("low") is None or p.get("high") is None) and p.get("direction") is None:
                 raise EvidenceError(f"{pwhere}: give value, low and high, or direction")
+            why = p.get("why_missed")
+            if why is not None and (not isinstance(why, str) or not why.strip()):
+                raise EvidenceError(f"{pwhere}.why_missed: must be a sentence saying why the model misses the figure")
             published.append(Published(p["measure"], p.get("value"), p.get("low"), p.get("high"), p.get("direction"),
-                                        str(p["source"])))
+                                        str(p["source"]), why.strip() if why else None))
         also = [m for m in s.get("also", [])]
         for m in also:
             if m not in MEASURES:
@@ -282,6 +293,29 @@ class StudyResult:
         values = [v for v in self.measures.get(measure, []) if v == v]
         return (float(min(values)), float(max(values))) if values else (float("nan"), float("nan"))
 
+    def interval(self, measure: str) -> tuple[float, float]:
+        """5th to 95th percentile over replications (linear interpolation between them)."""
+        values = [v for v in self.measures.get(measure, []) if v == v]
+        if not values:
+            return float("nan"), float("nan")
+        lo, hi = np.percentile(values, [5, 95])
+        return float(lo), float(hi)
+
+
+def _scenario(study: Study, behaviour: dict[str, Any] | None, behaviour_choice: str) -> Scenario:
+    raw = study.raw if not behaviour else {**study.raw, "behaviour": copy.deepcopy(behaviour)}
+    scenario = scenario_from_dict(raw, f"{EVIDENCE_FILE.name} [studies.{study.name}]")
+    # The estimation sets every estimated parameter itself; otherwise replications follow the chosen behaviour.
+    return dataclasses.replace(scenario, behaviour_choice="documented" if behaviour else behaviour_choice)
+
+
+def _replication(study: Study, scale: float, seed: int, r: int, behaviour: dict[str, Any] | None,
+                 behaviour_choice: str) -> tuple[dict[str, float], float]:
+    """One replication's measures and its seconds (module level, so a process pool can run it)."""
+    scenario = _scenario(study, behaviour, behaviour_choice)
+    pair = simulate_replication(scenario, scale, RandomStreams.from_seed(seed, r), tool_breakdown=False)
+    return measure_replication(study, scenario, pair), pair.seconds
+
 
 def run_study(study: Study, *, scale: float, seed: int, replications: int,
               progress: Callable[[str], None] | None = None, behaviour: dict[str, Any] | None = None,
@@ -291,60 +325,133 @@ def run_study(study: Study, *, scale: float, seed: int, replications: int,
     ``behaviour`` overrides behaviour parameters as a scenario's [behaviour] table
     does (``{name: value}`` or ``{name: {key: value}}``); the estimation uses it.
     """
-    raw = study.raw if not behaviour else {**study.raw, "behaviour": copy.deepcopy(behaviour)}
-    scenario = scenario_from_dict(raw, f"{EVIDENCE_FILE.name} [studies.{study.name}]")
-    # The estimation sets every estimated parameter itself; otherwise replications follow the chosen behaviour.
-    scenario = dataclasses.replace(scenario, behaviour_choice="documented" if behaviour else behaviour_choice)
+    _scenario(study, behaviour, behaviour_choice)  # a bad study fails before anything runs
     measures: dict[str, list[float]] = {}
     for r in range(replications):
-        pair = simulate_replication(scenario, scale, RandomStreams.from_seed(seed, r), tool_breakdown=False)
-        for key, value in measure_replication(study, scenario, pair).items():
+        values, seconds = _replication(study, scale, seed, r, behaviour, behaviour_choice)
+        for key, value in values.items():
             measures.setdefault(key, []).append(value)
         if progress is not None:
-            progress(f"  {study.name}: replication {r + 1} of {replications} ({pair.seconds:.1f} s)")
+            progress(f"  {study.name}: replication {r + 1} of {replications} ({seconds:.1f} s)")
     return StudyResult(study, measures)
 
 
-def run_evidence(studies: list[Study], *, scale: float = 0.2, seed: int = 0, replications: int = 3,
-                 progress: Callable[[str], None] | None = None, behaviour_choice: str = "ensemble") -> list[StudyResult]:
-    """Run every study; replication r runs with the behaviour ``behaviour_choice`` gives it."""
-    return [run_study(s, scale=scale, seed=seed, replications=replications, progress=progress,
-                      behaviour_choice=behaviour_choice) for s in studies]
+def study_scales(studies: list[Study], scale: float | None) -> dict[str, float]:
+    """Each study's scale: ``scale`` for all, or (None) the estimation's own (estimation.toml [method])."""
+    if scale is not None:
+        return {s.name: scale for s in studies}
+    from calibration.estimate_behaviour import CONFIG_FILE, read_config
+
+    config = read_config(CONFIG_FILE)
+    return {s.name: config.scale_by_study.get(s.name, config.scale) for s in studies}
+
+
+def run_evidence(studies: list[Study], *, scale: float | None = 0.2, seed: int = 0, replications: int = 3,
+                 progress: Callable[[str], None] | None = None, behaviour_choice: str = "ensemble",
+                 workers: int = 1) -> list[StudyResult]:
+    """Run every study; replication r runs with the behaviour ``behaviour_choice`` gives it.
+
+    ``scale`` None runs each study at the estimation's scale for it. ``workers`` processes run replications in
+    parallel; the results do not depend on it (each replication has its own seed and behaviour set).
+    """
+    scales = study_scales(studies, scale)
+    for s in studies:
+        _scenario(s, None, behaviour_choice)
+    tasks = [(s, r) for s in studies for r in range(replications)]
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            futures = [pool.submit(_replication, s, scales[s.name], seed, r, None, behaviour_choice) for s, r in tasks]
+            done = []
+            for (s, r), f in zip(tasks, futures):
+                done.append(f.result())
+                if progress is not None:
+                    progress(f"  {s.name}: replication {r + 1} of {replications} ({done[-1][1]:.1f} s)")
+    else:
+        done = []
+        for s, r in tasks:
+            done.append(_replication(s, scales[s.name], seed, r, None, behaviour_choice))
+            if progress is not None:
+                progress(f"  {s.name}: replication {r + 1} of {replications} ({done[-1][1]:.1f} s)")
+    results = {s.name: StudyResult(s, {}) for s in studies}
+    for (s, _), (values, _) in zip(tasks, done):
+        for key, value in values.items():
+            results[s.name].measures.setdefault(key, []).append(value)
+    return [results[s.name] for s in studies]
 
 
 def comparison_rows(results: list[StudyResult]) -> list[dict[str, Any]]:
-    """One row per published figure (and per extra measure): the model's figure beside the published one."""
+    """One row per published figure (and per extra measure): the model's figure and 90% interval beside the
+    published one, whether it lands where the study says (``status``) and, when it does not, why (``reason``)."""
+    from calibration.estimate_behaviour import CONFIG_FILE, figure_moment, judge, read_config
+
+    config = read_config(CONFIG_FILE)
     rows = []
     for res in results:
         entries = [(p.measure, p) for p in res.study.published] + [(m, None) for m in res.study.also]
         for measure, pub in entries:
             lo, hi = res.span(measure)
+            p05, p95 = res.interval(measure)
             model = res.mean(measure)
+            if pub is None:
+                status, comparison, reason = "model only", "", ""
+            else:
+                reached, comparison = judge(pub, figure_moment(res.study, pub, config), model)
+                status = {True: "in range", False: "OUT OF RANGE", None: "not available"}[reached]
+                if reached and pub.low is None and pub.value is not None:
+                    status = "within 2 sd"  # of a published point, as [uncertainty] states its sd
+                if pub.direction is not None and reached is not None:
+                    status = "same sign" if reached else "OPPOSITE SIGN"
+                reason = "" if reached else (pub.why_missed or "no reason recorded: examine it and record why_missed "
+                                                                "in calibration/evidence.toml")
             rows.append({
-                "study": res.study.name, "measure": measure, "model_mean": model, "model_min": lo, "model_max": hi,
-                "replications": len(res.measures.get(measure, [])),
-                "published": pub.text() if pub else "", "comparison": pub.verdict(model) if pub else "",
-                "source": pub.source if pub else "model only", "definition": MEASURES[measure],
+                "study": res.study.name, "measure": measure, "model_mean": model, "model_p05": p05, "model_p95": p95,
+                "model_min": lo, "model_max": hi, "replications": len(res.measures.get(measure, [])),
+                "published": pub.text() if pub else "", "status": status, "comparison": comparison,
+                "reason": reason, "source": pub.source if pub else "model only", "definition": MEASURES[measure],
             })
     return rows
+
+
+#: Statuses of a published figure the model reaches.
+REACHED = ("in range", "within 2 sd", "same sign")
+
+
+def closing_note(rows: list[dict[str, Any]]) -> list[str]:
+    """How many published figures the model reaches, and every one it misses with the reason."""
+    judged = [r for r in rows if r["published"]]
+    missed = [r for r in judged if r["status"] not in REACHED]
+    lines = [f"{len(judged) - len(missed)} of {len(judged)} published figures reached (a range: the model's mean "
+             f"inside it; a point: within 2 standard deviations as calibration/estimation.toml [uncertainty] states "
+             f"them; a sign: the same sign)."]
+    for r in missed:
+        lines.append(f"{r['status']}: {r['study']} {r['measure']}: model {r['model_mean']:.3f} "
+                     f"({r['model_p05']:.3f} to {r['model_p95']:.3f}), published {r['published']}. Why: {r['reason']}")
+    return lines
 
 
 def format_comparison(results: list[StudyResult], rows: list[dict[str, Any]], behaviour_note: str = "",
                       covers: str = "sampling noise only") -> str:
     """The comparison as text for the terminal."""
-    lines = [f"The model beside the published evidence. Behaviour: {behaviour_note}. The model's range over "
-             f"replications covers {covers}."]
+    lines = [f"The model beside the published evidence. Behaviour: {behaviour_note}. The model's interval is the "
+             f"5-95% range over replications and covers {covers}."]
     for res in results:
         s = res.study
         lines.append("")
         lines.append(f"{s.title}")
         lines.append(f"  study: {s.citation}")
-        lines.append(f"  {'measure':<41} {'model (range over replications)':>32}   {'published':<14} comparison")
+        lines.append(f"  {'measure':<41} {'model':>7} {'90% interval':>17}   {'published':<12} {'status':<14} comparison")
         for row in (r for r in rows if r["study"] == s.name):
-            model = f"{row['model_mean']:.3f} ({row['model_min']:.3f} to {row['model_max']:.3f})"
-            lines.append(f"  {row['measure']:<41} {model:>32}   {row['published']:<14} {row['comparison']}")
+            interval = f"{row['model_p05']:.2f} to {row['model_p95']:.2f}"
+            lines.append(f"  {row['measure']:<41} {row['model_mean']:>7.3f} {interval:>17}   {row['published']:<12} "
+                         f"{row['status']:<14} {row['comparison']}")
+            if row["reason"]:
+                lines.append(f"      why: {row['reason']}")
             if row["source"] != "model only":
                 lines.append(f"      published: {row['source']}")
+    lines.append("")
+    lines += closing_note(rows)
     lines.append("")
     lines.append("Measures:")
     used = dict.fromkeys(r["measure"] for r in rows)
@@ -371,9 +478,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--study", action="append", help="run only this study (repeatable); default all")
     from model.commands import positive_fraction, positive_int, seed_arg
 
-    p.add_argument("--replications", type=positive_int, default=3, help="replications per study (default 3)")
-    p.add_argument("--scale", type=positive_fraction, default=0.2,
-                   help="share of the city's households simulated (default 0.2)")
+    p.add_argument("--replications", type=positive_int, default=20,
+                   help="replications per study (default 20); replication r runs ensemble set r, so the 5-95%% "
+                        "interval over them spans sampling noise and behavioural uncertainty")
+    p.add_argument("--scale", type=positive_fraction, default=None,
+                   help="share of the city's households simulated, for every study (default: each study at the "
+                        "estimation's scale for it, calibration/estimation.toml [method])")
+    p.add_argument("--workers", type=positive_int, default=1,
+                   help="processes running replications in parallel (default 1; the result does not depend on it)")
     p.add_argument("--seed", type=seed_arg, default=0, help="root seed, 0 to 2**63-1 (default 0)")
     p.add_argument("--out", help="also write the comparison as CSV to this file (must not exist)")
     p.add_argument("--json", help="also write the comparison and what its ranges cover as JSON to this file (must not exist)")
@@ -391,7 +503,7 @@ def main_with_args(args: argparse.Namespace) -> int:
 
     if args.replications < 1:
         raise EvidenceError(f"--replications must be at least 1, got {args.replications}")
-    if not 0 < args.scale <= 1:
+    if args.scale is not None and not 0 < args.scale <= 1:
         raise EvidenceError(f"--scale must be in (0, 1], got {args.scale}")
     studies = read_evidence(Path(args.evidence_file))
     if args.study:
@@ -422,7 +534,7 @@ def main_with_args(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr, flush=True)
 
     results = run_evidence(studies, scale=args.scale, seed=args.seed, replications=args.replications, progress=progress,
-                           behaviour_choice=args.behaviour)
+                           behaviour_choice=args.behaviour, workers=getattr(args, "workers", 1))
     rows = comparison_rows(results)
     labels = _replication_labels(args.behaviour, args.replications)
     covers = intervals_cover(labels)
@@ -433,8 +545,10 @@ def main_with_args(args: argparse.Namespace) -> int:
         print(f"\nwritten to {out}")
     if json_out is not None:
         atomic_write(json_out, json.dumps({"behaviour": args.behaviour, "replication_behaviour": labels,
-                                           "ranges_cover": covers, "scale": args.scale, "seed": args.seed,
-                                           "replications": args.replications, "rows": rows},
+                                           "ranges_cover": covers, "interval": "5-95% over replications",
+                                           "scale": study_scales(studies, args.scale), "seed": args.seed,
+                                           "replications": args.replications, "rows": rows,
+                                           "closing_note": closing_note(rows)},
                                           indent=2, ensure_ascii=False, default=_json_number) + "\n")
         print(f"\nwritten to {json_out}")
     return 0

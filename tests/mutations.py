@@ -419,6 +419,13 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("the plan's contribution counts the no-policy growth as its own", "model/summary.py",
              "        return 100.0 * (value_policy - value_baseline)", "        return 100.0 * value_policy",
              ("tests/test_forecast_baseline.py::test_probability_met_is_strictly_between_0_and_1_when_the_target_is_inside_the_baseline_interval",)),
+    # ---------------------------------------------------------------- behavioural uncertainty (issue 13)
+    Mutation("every replication runs ensemble set 0, so intervals miss behavioural uncertainty",
+             "model/parameters/ensemble.py", "index = replication % len(ensemble.sets)", "index = 0",
+             ("tests/test_behaviour_ensemble.py::test_replication_r_runs_set_r_cycling_and_the_point_and_documented_choices",)),
+    Mutation("a published point counts as reached ten standard deviations away", "calibration/estimate_behaviour.py",
+             "reached = abs(z) <= 2", "reached = abs(z) <= 20",
+             ("tests/test_evidence.py::test_each_figure_is_judged_and_a_miss_shows_its_reason_in_the_table_and_the_closing_note",)),
 )
 
 

@@ -102,17 +102,23 @@ def test_end_to_end_on_the_car_study(tmp_path):
                                        burn=30, gp_restarts=0),
                      scale_by_study={"car_subsidy": 0.05})
     lines = []
-    result, rows, timings = run_estimation(config, cars, progress=lines.append, verify_members=2)
+    run = run_estimation(config, cars, progress=lines.append, verify_members=2)
+    result, rows, timings = run.result, run.rows, run.timings
+    assert [name for name, _ in run.runs] == ["point", "set 0", "set 1"]
     assert result.design.shape == (10, 2) and result.ensemble.shape == (12, 2)
     assert timings["simulator_calls"] == 10 + 1 + 2
     assert any("design: run 10 of 10" in line for line in lines)
     (row,) = [r for r in rows if r["measure"] == "car_reversal_share"]
     assert math.isfinite(row["model_at_estimate"]) and row["ensemble_members"] == 2 and row["target"] == 1.0
+    # The fit table is made of the stored runs: the point estimate's run and the members' 5-95% range.
+    assert row["model_at_estimate"] == run.runs[0][1]["car_subsidy:car_reversal_share"]
+    members = [sim["car_subsidy:car_reversal_share"] for _, sim in run.runs[1:]]
+    assert row["ensemble_p05"] == pytest.approx(np.percentile(members, 5))
     # Two processes give the same estimate: every parameter set runs on the same random numbers wherever it runs.
-    parallel, rows2, _ = run_estimation(config, cars, verify_members=2, workers=2)
-    np.testing.assert_array_equal(parallel.simulated, result.simulated)
-    np.testing.assert_array_equal(parallel.ensemble, result.ensemble)
-    np.testing.assert_array_equal([r["model_at_estimate"] for r in rows2], [r["model_at_estimate"] for r in rows])
+    parallel = run_estimation(config, cars, verify_members=2, workers=2)
+    np.testing.assert_array_equal(parallel.result.simulated, result.simulated)
+    np.testing.assert_array_equal(parallel.result.ensemble, result.ensemble)
+    np.testing.assert_array_equal([r["model_at_estimate"] for r in parallel.rows], [r["model_at_estimate"] for r in rows])
 
 
 def test_cli_refuses_an_existing_output_folder_before_running(tmp_path):
@@ -125,3 +131,14 @@ def test_cli_refuses_an_existing_output_folder_before_running(tmp_path):
     done = subprocess.run([sys.executable, "run.py", "estimate", "--out", str(tmp_path / "estimated")], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "folder exists; pass --replace" in done.stderr, done.stderr
+
+
+def test_a_quick_run_never_writes_the_estimate_runs_use():
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    done = subprocess.run([sys.executable, "run.py", "estimate", "--quick", "--replace"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--quick: a quick run checks the pipeline" in done.stderr, done.stderr

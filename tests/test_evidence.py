@@ -141,3 +141,50 @@ def test_unknown_study_is_an_error_naming_it():
     module = subprocess.run([sys.executable, "-m", "calibration.evidence", "--study", "atlantis"],
                             capture_output=True, text=True, cwd=ROOT)
     assert module.returncode == 2 and "unknown study 'atlantis'" in module.stderr
+
+
+def test_each_figure_is_judged_and_a_miss_shows_its_reason_in_the_table_and_the_closing_note():
+    from calibration.evidence import Published, StudyResult, closing_note, comparison_rows, format_comparison
+
+    s = Study("s", "a study", "somebody (2020)", {}, post_days=30, window_days=91, published=[
+        Published("extra_spending_per_yuan_redeemed", None, 3.4, 5.8, None, "paper A"),
+        Published("redemption_rate", 0.7, None, None, None, "paper B", why_missed="trips are too cheap here"),
+        Published("mpc_out_of_vouchers", 0.25, None, None, None, "paper C"),
+        Published("post_programme_change_share", None, None, None, "negative", "paper D"),
+        Published("car_reversal_share", 1.0, None, None, None, "paper E")],
+        also=["share_spent_3_months_total"])
+    values = np.linspace(0.0, 1.0, 20)
+    res = StudyResult(s, {"extra_spending_per_yuan_redeemed": list(4.0 + values),   # mean 4.5: in the range
+                          "redemption_rate": list(0.1 + 0.0 * values),              # 0.1 vs 0.7 +- 2 x 0.14: out
+                          "mpc_out_of_vouchers": list(0.9 + 0.0 * values),          # out, and no reason recorded
+                          "post_programme_change_share": list(-0.1 - 0.0 * values),
+                          "share_spent_3_months_total": list(values),
+                          "car_reversal_share": list(0.65 + 0.0 * values)})           # 1 - 1.75 x 0.2: within 2 sd
+    rows = {r["measure"]: r for r in comparison_rows([res])}
+    spend = rows["extra_spending_per_yuan_redeemed"]
+    assert spend["status"] == "in range" and spend["reason"] == "" and spend["model_mean"] == pytest.approx(4.5)
+    assert spend["model_p05"] == pytest.approx(4.0 + np.percentile(values, 5))
+    assert spend["model_p95"] == pytest.approx(4.0 + np.percentile(values, 95))
+    assert rows["redemption_rate"]["status"] == "OUT OF RANGE"
+    assert rows["redemption_rate"]["reason"] == "trips are too cheap here"
+    assert rows["redemption_rate"]["comparison"].endswith(f"z = {(0.1 - 0.7) / (0.2 * 0.7):+.1f}")
+    assert rows["mpc_out_of_vouchers"]["reason"].startswith("no reason recorded")
+    assert rows["post_programme_change_share"]["status"] == "same sign"
+    assert rows["share_spent_3_months_total"]["status"] == "model only"
+    assert rows["car_reversal_share"]["status"] == "within 2 sd" and rows["car_reversal_share"]["reason"] == ""
+    note = closing_note(list(rows.values()))
+    assert note[0].startswith("3 of 5 published figures reached")
+    assert len(note) == 3 and "trips are too cheap here" in note[1] and "redemption_rate" in note[1]
+    text = format_comparison([res], list(rows.values()), "test", "sampling noise only")
+    assert "why: trips are too cheap here" in text and "3 of 5 published figures reached" in text
+    assert "4.05 to 4.95" in text  # the 90% interval beside the mean
+
+
+def test_a_blank_reason_for_a_miss_is_an_error(tmp_path):
+    text = EVIDENCE_FILE.read_text(encoding="utf-8")
+    marker = 'source = "Kan, Peng & Wang (2017): marginal propensity to consume out of the vouchers about 0.25"'
+    assert marker in text
+    path = tmp_path / "evidence.toml"
+    path.write_text(text.replace(marker, marker + '\nwhy_missed = " "'), encoding="utf-8")
+    with pytest.raises(EvidenceError, match=r"studies\.taiwan_2009\.published\[0\]\.why_missed: must be a sentence"):
+        read_evidence(path)

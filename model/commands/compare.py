@@ -12,11 +12,13 @@ checked (files, cities, targets, fonts, the output folder) before anything runs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
 
-from model.commands import PROJECT_ROOT, CommandError, check_scale, positive_fraction, positive_int, seed_arg
+from model.commands import (PROJECT_ROOT, CommandError, add_behaviour_argument, check_scale, positive_fraction,
+                            positive_int, seed_arg)
 from model.output_folder import OutputFolderError, check_output_folder
 
 FORMATS = ("png", "svg", "pdf")
@@ -46,7 +48,7 @@ def _run(args: argparse.Namespace, report: bool) -> int:
         raise CommandError(str(exc)) from None
     if args.out:
         check_output_folder(args.out)
-    loaded = load_designs(args.scenarios)
+    loaded = [(label, dataclasses.replace(s, behaviour_choice=args.behaviour)) for label, s in load_designs(args.scenarios)]
     for _, scenario in loaded:
         check_scale(args.scale, scenario.city.households, scenario.name)
     need_target = not args.no_target
@@ -86,6 +88,7 @@ def _run(args: argparse.Namespace, report: bool) -> int:
         for fig in charts.values():
             plt.close(fig)
     print(text_table(table, args.lang))
+    print(f"90% intervals cover {designs[0].result.summary.get('intervals_cover', 'sampling noise')}")
     print(f"written to {written}")
     return 0
 
@@ -106,6 +109,7 @@ def _options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replications", type=positive_int, default=10, help="replications per design (default 10)")
     p.add_argument("--scale", type=positive_fraction, default=0.05, help="share of households simulated (default 0.05)")
     p.add_argument("--seed", type=seed_arg, default=0, help="root seed, shared by every design (default 0)")
+    add_behaviour_argument(p)
     p.add_argument("--target", help="target to judge the designs by (default: each design's last evaluable target, "
                                     "which must be the same for all)")
     p.add_argument("--no-target", action="store_true", help="leave out the target columns (for designs without a target)")

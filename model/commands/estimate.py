@@ -41,5 +41,8 @@ def register(sub) -> None:
                    help="processes running parameter sets in parallel (default 1; the result does not depend on it)")
     p.add_argument("--quick", action="store_true",
                    help="a small design and short chains: checks the pipeline end to end, not an estimate to use")
+    p.add_argument("--check", action="store_true",
+                   help="do not estimate: re-simulate the estimate in --out (its point and first ensemble sets) and "
+                        "compare with its fit runs within estimation.toml [check] tolerances; exit 1 if it moved")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=command_estimate)

@@ -61,6 +61,17 @@ def _print_rerun(result, out=None) -> None:
         print(f"  identical to the stored row: {'yes' if result.identical else 'NO'}", file=out)
 
 
+def _behaviour_note(spec) -> str:
+    """Which behaviour the sweep's replications ran: replication r of every point runs estimated set r."""
+    from model.parameters import BehaviourParameters
+    from model.parameters.ensemble import behaviour_for_replication
+    from model.simulation import intervals_cover
+
+    labels = [behaviour_for_replication(BehaviourParameters.default(), r)[1] for r in range(spec.replications)]
+    return (f"replication r of every point ran the behaviour of replication r; intervals over replications cover "
+            f"{intervals_cover(labels)} (behaviour parameters the sweep varies are its own)")
+
+
 def command_sweep(args: argparse.Namespace) -> int:
     from model.sweeps import EngineError, SchedulerUnreachable, default_folder, load_sweep, rerun, run_sweep
     from model.sweeps.store import error_summary
@@ -99,6 +110,7 @@ def command_sweep(args: argparse.Namespace) -> int:
               f"{report.already_done + report.ran} of {report.runs_total} done; results in {folder / 'runs'}")
     if not report.complete:
         print(f"  {report.runs_total - report.already_done - report.ran} runs left: run the same command to continue")
+    print(f"  {_behaviour_note(spec)}")
     errors = error_summary(folder)
     if errors:
         failed = sum(n for _, n in errors)

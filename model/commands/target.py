@@ -66,6 +66,10 @@ def command_target(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     atomic_write(out, curve_csv(result))
     print(format_curve(result))
+    from model.simulation import intervals_cover, replication_behaviour
+
+    labels = [replication_behaviour(scenario, r)[1] for r in range(args.replications)]
+    print(f"  probabilities and 90% intervals cover {intervals_cover(labels)}")
     print(f"  curve written to {out}")
     return 0
 

@@ -538,12 +538,17 @@ def run_details(designs: list[Design], lang: str) -> list[str]:
     summary = designs[0].result.summary
     version = manifest.get("model_version", "")
     commit = manifest.get("git_commit", "unknown")
+    covers = summary.get("intervals_cover", "")
+    behavioural = covers.startswith("sampling noise and behavioural uncertainty")
     if lang == "zh":
         return [f"城市：{designs[0].scenario.city.name}",
                 f"模拟：抽样比例 {summary['scale']}，种子 {summary['seed']}，每个方案重复 {summary['replications']} 次；"
                 "各方案使用相同种子（同一批家庭、同一组随机数）",
+                ("90%区间涵盖抽样误差和行为参数的不确定性：第 r 次模拟使用估计的第 r 组家庭行为参数（calibration/estimated/）"
+                 if behavioural else "90%区间只涵盖抽样误差：各次模拟使用同一组家庭行为参数"),
                 f"模型版本 {version}，代码 {commit}，生成于 {manifest.get('created', '')}"]
     return [f"City: {designs[0].scenario.city.name}",
             f"Simulation: scale {summary['scale']}, seed {summary['seed']}, {summary['replications']} replication(s) "
             "per design; every design on the same seed (same households, same random numbers)",
+            f"90% intervals cover {covers}" if covers else "90% intervals cover sampling noise",
             f"Model version {version}, code {commit}, made {manifest.get('created', '')}"]
