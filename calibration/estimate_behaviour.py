@@ -33,8 +33,7 @@ once or not at all:
 * ``README.md``: the command, the time, the parameters (with how much of the
   posterior lies against a prior bound) and the fit table.
 
-The committed estimate is checked by ``python run.py estimate --check`` and
-``tests/test_committed_estimate.py``: the point estimate and the first ensemble
+The committed estimate is checked by ``python run.py estimate --check``: the point estimate and the first ensemble
 sets, simulated again, must reproduce ``behaviour_fit_runs.csv`` within the
 tolerances of ``[check]``, or the estimate is stale and must be re-run.
 """
@@ -504,7 +503,7 @@ def readme(config: EstimationConfig, run: EstimationRun, command: str, wall_seco
         "Every run uses this estimate by default: replication r runs `behaviour_ensemble.csv` set r (cycling), so "
         "intervals over replications include behavioural uncertainty; `--behaviour point` runs "
         "`behaviour_estimate.toml` alone, `--behaviour documented` the values in `model/parameters/behaviour.toml`. "
-        "`python run.py estimate --check` (and `tests/test_committed_estimate.py`) re-simulates the point estimate "
+        "`python run.py estimate --check` re-simulates the point estimate "
         "and the first ensemble sets and compares them with `behaviour_fit_runs.csv` within the tolerances in "
         "`[check]`.", "",
         "## Parameters", "",
