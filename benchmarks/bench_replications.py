@@ -1,0 +1,198 @@
+"""Benchmark: what many replications of one design cost (issue 12).
+
+Prints, for Pingliang (``scenarios/pingliang.toml``, no per-tool breakdown, as compare, target and the
+dashboard run it), the cost per replication-day at batch sizes 1, 8, 32 and 128 and scales 0.005, 0.05
+and 0.5, the ratio of 32 replications to one at scale 0.05 (issue 12's target: at most 4x), a dashboard
+update (8 replications at about 20,000 households, Pingliang and Tianjin), the machine's load and the
+date. A replication-day is one simulated calendar day of one replication: a replication simulates the
+plan, its no-policy counterfactual and, for growth targets, the prior period, so Pingliang's replication
+is 731 + 731 + 365 = 1,827 simulated days.
+
+A combination whose estimated time (replications x the time of one) exceeds ``--cap`` seconds is
+skipped and the table says so; ``--all`` runs every one. ``--profile`` runs cProfile over one batch
+instead and prints where the time goes: top entries by cumulative and by own time, and own time summed
+by file. Run:
+
+    python benchmarks/bench_replications.py [--workers N] [--cap 180] [--all]
+    python benchmarks/bench_replications.py --profile [--scale 0.05] [--replications 1]
+
+Record the result in BENCHMARKS.md with the command, the date and the load printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import inspect
+import io
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from model.economy import payback_end_date  # noqa: E402
+from model.runner import run_scenario  # noqa: E402
+from model.scenario import Scenario, load_scenario  # noqa: E402
+from model.simulation import prior_period_days, runs_per_replication  # noqa: E402
+
+BATCHES = (1, 8, 32, 128)
+SCALES = (0.005, 0.05, 0.5)
+RATIO_SCALE = 0.05
+RATIO_BATCH = 32
+DASHBOARD_CITIES = ("pingliang", "tianjin")
+DASHBOARD_HOUSEHOLDS = 20_000
+DASHBOARD_REPLICATIONS = 8
+
+
+def load() -> str:
+    """The machine's load averages (1, 5, 15 minutes) and its cores, as printed with every figure."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def replication_days(scenario: Scenario) -> int:
+    """Simulated days of one replication without the per-tool breakdown: plan, counterfactual, prior period."""
+    days = (payback_end_date(scenario) - scenario.start).days + 1
+    return days * runs_per_replication(scenario, False) + prior_period_days(scenario)
+
+
+def run_kwargs(workers: int | None) -> dict:
+    """``workers`` for run_scenario when it takes one (so the script also times code from before it did)."""
+    if workers is None or "workers" not in inspect.signature(run_scenario).parameters:
+        return {}
+    return {"workers": workers}
+
+
+def timed(scenario: Scenario, scale: float, replications: int, seed: int, workers: int | None) -> float:
+    """Wall time of ``run_scenario`` for one batch (summaries and daily tables included, nothing written)."""
+    started = time.perf_counter()
+    run_scenario(scenario, scale=scale, seed=seed, replications=replications, tool_breakdown=False,
+                 **run_kwargs(workers))
+    return time.perf_counter() - started
+
+
+def cost_table(scenario: Scenario, args) -> dict[tuple[float, int], float]:
+    """Time every (scale, batch) the cap allows; print a row per scale as it finishes."""
+    days = replication_days(scenario)
+    measured: dict[tuple[float, int], float] = {}
+    print(f"\nCost per replication-day, {scenario.name}, no per-tool breakdown, {days:,} simulated days per "
+          f"replication (plan, counterfactual, prior period), workers {args.workers or 'default'}")
+    print("ms per replication-day = wall time / (replications x simulated days); in brackets the batch's wall time")
+    print(f"{'scale':>7} {'households':>11} | " + " | ".join(f"{b:>18}" for b in BATCHES) + " | load (1/5/15 min)")
+    skipped = []
+    for scale in SCALES:
+        cells = []
+        one = None
+        for batch in BATCHES:
+            must = (scale, batch) in ((RATIO_SCALE, 1), (RATIO_SCALE, RATIO_BATCH)) or batch == 1
+            estimate = None if one is None else one * batch
+            if not (args.all or must) and estimate is not None and estimate > args.cap:
+                cells.append(f"{'skipped':>18}")
+                skipped.append(f"scale {scale} x {batch} (about {estimate:,.0f} s)")
+                continue
+            seconds = timed(scenario, scale, batch, args.seed, args.workers)
+            if batch == 1:
+                one = seconds
+            measured[(scale, batch)] = seconds
+            cells.append(f"{1e3 * seconds / (batch * days):>7.3f} ({seconds:>7.1f} s)")
+        rows = round(scenario.city.households * scale)
+        print(f"{scale:>7} {rows:>11,} | " + " | ".join(cells) + f" | {load()}", flush=True)
+    if skipped:
+        print(f"skipped (estimated above --cap {args.cap:g} s; --all runs them): " + "; ".join(skipped))
+    return measured
+
+
+def dashboard_updates(args) -> None:
+    """A dashboard update as the page makes it: the design run with its replications at ~20,000 households."""
+    from model.dashboard import state
+
+    print(f"\nDashboard update: {DASHBOARD_REPLICATIONS} replications at about {DASHBOARD_HOUSEHOLDS:,} households "
+          f"(model/dashboard/state.py run_design; issue 12 target: under 2 s Pingliang, under 4 s Tianjin)")
+    for city in DASHBOARD_CITIES:
+        path = f"scenarios/{city}.toml"
+        scenario = load_scenario(ROOT / path)
+        scale = state.scale_for(scenario.city.households, DASHBOARD_HOUSEHOLDS)
+        settings = state.Settings(path, None, (), scale, state.DEFAULT_SEED, DASHBOARD_REPLICATIONS)
+        started = time.perf_counter()
+        result = state.run_design(scenario, settings)
+        seconds = time.perf_counter() - started
+        print(f"  {city}: scale {scale:g} ({result.households_simulated:,} households), "
+              f"{replication_days(scenario):,} simulated days per replication: {seconds:.1f} s  | load {load()}",
+              flush=True)
+
+
+def profile(scenario: Scenario, args) -> None:
+    """cProfile one batch and print where the time goes."""
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    run_scenario(scenario, scale=args.scale, seed=args.seed, replications=args.replications, tool_breakdown=False,
+                 **run_kwargs(1))  # one process: a profile of worker processes would show only the waiting
+    profiler.disable()
+    seconds = time.perf_counter() - started
+    days = replication_days(scenario) * args.replications
+    print(f"\nProfile: {scenario.name} at scale {args.scale}, {args.replications} replication(s), one process, "
+          f"{days:,} simulated days: {seconds:.2f} s under the profiler ({1e3 * seconds / days:.3f} ms a day) "
+          f"| load {load()}")
+    stats = pstats.Stats(profiler)
+    for order, title in (("cumulative", "cumulative time (a function and what it calls)"),
+                         ("tottime", "own time (in the function itself)")):
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).strip_dirs().sort_stats(order).print_stats(args.top)
+        body = text.getvalue()
+        print(f"\nTop {args.top} by {title}:")
+        print(body[body.index("   ncalls"):].rstrip())
+    by_file: dict[str, float] = {}
+    for (file, _line, _name), (_cc, _nc, own, _cum, _callers) in stats.stats.items():
+        path = Path(file)
+        if file == "~":
+            key = "built-in calls (numpy's C methods and ufuncs, Python built-ins)"
+        elif path.is_relative_to(ROOT):
+            key = str(path.relative_to(ROOT))
+        else:
+            key = "numpy (Python-level)" if "numpy" in file else "Python library and other packages"
+        by_file[key] = by_file.get(key, 0.0) + own
+    total = sum(by_file.values())
+    print("\nOwn time by file (a C call's time is its own line, not its caller's):")
+    for key, own in sorted(by_file.items(), key=lambda kv: -kv[1])[: args.top]:
+        print(f"  {own:7.2f} s  {100 * own / total:5.1f}%  {key}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="scenarios/pingliang.toml", help="scenario file (default Pingliang)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes for replications (default: run_scenario's own default)")
+    parser.add_argument("--cap", type=float, default=180.0,
+                        help="skip a combination estimated to take longer than this many seconds (default 180)")
+    parser.add_argument("--all", action="store_true", help="run every combination, however long")
+    parser.add_argument("--no-dashboard", action="store_true", help="skip the dashboard-update timings")
+    parser.add_argument("--profile", action="store_true", help="profile one batch instead of the table")
+    parser.add_argument("--scale", type=float, default=RATIO_SCALE, help="--profile: scale (default 0.05)")
+    parser.add_argument("--replications", type=int, default=1, help="--profile: replications (default 1)")
+    parser.add_argument("--top", type=int, default=25, help="--profile: entries per list (default 25)")
+    args = parser.parse_args()
+    scenario = load_scenario(ROOT / args.scenario)
+    print(f"bench_replications: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, load {load()}, "
+          f"python {sys.version.split()[0]}")
+    if args.profile:
+        profile(scenario, args)
+        return 0
+    measured = cost_table(scenario, args)
+    one, many = measured[(RATIO_SCALE, 1)], measured[(RATIO_SCALE, RATIO_BATCH)]
+    print(f"\n{RATIO_BATCH} replications vs 1 at scale {RATIO_SCALE}: {many:.1f} s / {one:.2f} s = "
+          f"{many / one:.1f}x (issue 12 target: at most 4x)")
+    if not args.no_dashboard:
+        dashboard_updates(args)
+    print(f"\nfinished {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, load {load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
