@@ -31,6 +31,7 @@ breakdowns can be checked against it. ``check_accounts`` raises
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -103,6 +104,20 @@ class SavingsLedger:
         """Scale of the flows, for the identity's tolerance."""
         return max(abs(self.start_yuan), abs(self.income_yuan), abs(self.consumption_yuan), abs(self.transfers_yuan),
                    abs(self.durable_cash_yuan), abs(self.voucher_cash_yuan), abs(self.windfall_spent_yuan), 1.0)
+
+
+@functools.lru_cache(maxsize=64)
+def _runs(sectors: tuple[int, ...]) -> tuple[tuple[int, int, int], ...]:
+    """Consecutive runs of sector indices: (first, one past the last, position of the first in ``sectors``)."""
+    if len(set(sectors)) != len(sectors):
+        raise ValueError(f"sectors booked twice in one call: {sectors}")
+    runs = []
+    for at, sector in enumerate(sectors):
+        if runs and sector == runs[-1][1]:
+            runs[-1][1] += 1
+        else:
+            runs.append([sector, sector + 1, at])
+    return tuple(tuple(r) for r in runs)
 
 
 @dataclass
@@ -204,6 +219,17 @@ class DailyBooks:
         np.add.at(view, (cells, channel, 1), amounts * (1.0 - above_quota_share))
         self.retail_running_total[day] += amounts.sum()
 
+    def book_sale(self, day: int, cell: int, sector: int, online: bool, above_quota_share: float,
+                  amount_yuan: float) -> None:
+        """Book one sale (a cell's whole purchase in a sector, e.g. firms' and institutions' or visitors'):
+        ``book_sales`` with one entry, the same arithmetic without the array calls."""
+        amount = float(amount_yuan)
+        self.platform_sales[day] += self.platform_payment_share * amount
+        cell_sales = self.retail[day, cell, sector, int(bool(online))]
+        cell_sales[0] += amount * above_quota_share
+        cell_sales[1] += amount * (1.0 - above_quota_share)
+        self.retail_running_total[day] += amount
+
     def book_flows(self, day: int, amounts: np.ndarray, online_share: np.ndarray, above_quota_share: np.ndarray,
                    sectors: list[int], cell_offset: int = 0) -> None:
         """Book aggregate flows (cells x given sectors) split by online share (same shape) and size (by sector)."""
@@ -211,13 +237,18 @@ class DailyBooks:
         online = amounts * online_share
         shop = amounts - online
         above = above_quota_share[sectors][None, :]
+        below = 1 - above
+        split = np.empty((n, len(sectors), len(CHANNELS), len(SIZE_CLASSES)))
+        np.multiply(shop, above, out=split[:, :, 0, 0])
+        np.multiply(shop, below, out=split[:, :, 0, 1])
+        np.multiply(online, above, out=split[:, :, 1, 0])
+        np.multiply(online, below, out=split[:, :, 1, 1])
         view = self.retail[day, cell_offset: cell_offset + n]  # a view: (cells, sectors, channels, sizes)
-        view[:, sectors, 0, 0] += shop * above
-        view[:, sectors, 0, 1] += shop * (1 - above)
-        view[:, sectors, 1, 0] += online * above
-        view[:, sectors, 1, 1] += online * (1 - above)
-        self.retail_running_total[day] += amounts.sum()
-        self.platform_sales[day] += self.platform_payment_share * float(amounts.sum())
+        for first, last, at in _runs(tuple(sectors)):  # runs of consecutive sectors: slices, not fancy indexing
+            view[:, first: last] += split[:, at: at + last - first]
+        total = amounts.sum()
+        self.retail_running_total[day] += total
+        self.platform_sales[day] += self.platform_payment_share * float(total)
 
     def switch_to_platform(self, day: int, amount_yuan: float) -> None:
         """Planned purchases (already booked) moved onto the voucher platform from another payment channel."""

@@ -314,11 +314,9 @@ class CityEconomy(mesa.Model):
         """Firms and institutions buy their share of 社零, under the demand conditions that apply to them."""
         institutional = (self.institutional_per_day * self.seasonality[day] * self.institution_condition[day]
                          * self.demand_index[day] * shock[: len(SECTORS)])
-        cell = np.array([self.institution_cell])
         for sector, amount in enumerate(institutional):
             if amount > 0:
-                self.books.book_sales(day, cell, sector, np.array([False]), self.above_quota_share[sector],
-                                      np.array([amount]))
+                self.books.book_sale(day, self.institution_cell, sector, False, self.above_quota_share[sector], amount)
 
     def _monthly_savings(self, day: int) -> None:
         """On the first day of each month (after the first day): a month's income in, normal consumption out,

@@ -124,17 +124,20 @@ class NightEconomy:
         self.reference_open_share = max(float(self.share[open_].sum()), 1e-9)
         self.expected_revenue_per_share = revenue
 
-    def _support(self, day: int) -> tuple[np.ndarray, np.ndarray, list, float]:
-        """Per merchant: (allowance + fees waived, cost reduction share); the tools paying tonight with their
-        offers; and what a night visit saves besides the basket (yuan)."""
-        support = np.zeros(self.share.size)
-        reduction = np.zeros(self.share.size)
+    def _support(self, day: int) -> tuple[np.ndarray | None, np.ndarray | None, list, float]:
+        """Per merchant: (allowance + fees waived, cost reduction share), both None when no tool makes an offer
+        tonight; the tools paying tonight with their offers; and what a night visit saves besides the basket (yuan)."""
+        support = None
+        reduction = None
         acting = []
         visit_saving = 0.0
         for effect in self.model.tool_effects.values():
             offer = effect.night_offer(day, self.sector, self.area)
             if offer is None:
                 continue
+            if support is None:
+                support = np.zeros(self.share.size)
+                reduction = np.zeros(self.share.size)
             reduction = np.maximum(reduction, offer.cost_reduction_share)
             visit_saving += offer.visit_cost_saved_yuan
             if offer.support_yuan is None:
@@ -151,8 +154,10 @@ class NightEconomy:
         model = self.model
         params = model.params
         support, reduction, acting, visit_saving = self._support(day)
+        if support is None:  # no tool offers anything tonight
+            support, reduction = 0.0, 0.0
         open_ = self.margin * self.expected_revenue_per_share * self.share + support > self.cost * (1.0 - reduction)
-        n_open = int(open_.sum())
+        n_open = int(np.count_nonzero(open_))
         model.books.night_merchants_open[day] = n_open
         self.nights_open_in_a_row = nights_in_a_row(self.nights_open_in_a_row, open_)
         model.books.stores_open_24h[day] = stores_open_24h(self.convenience, self.nights_open_in_a_row)
@@ -187,8 +192,9 @@ class NightEconomy:
         # Each tool pays its allowances to merchants open tonight and its consumer discounts, and says what share
         # of tonight's night sales it paid for. A discount transaction is as likely at one open merchant as at
         # another, so the scenario's supported share is the union of the tools' shares as independent events.
-        revenue_share = np.where(open_, self.share, 0.0) / max(open_share, 1e-12)
         unsupported = 1.0
+        if acting:
+            revenue_share = np.where(open_, self.share, 0.0) / max(open_share, 1e-12)
         for effect, offer in acting:
             supported = effect.settle_night(day, offer, open_, night, total_night, qualifying_share.get(effect.name),
                                             revenue_share)

@@ -13,8 +13,6 @@ its own vouchers, and returns the extra visits it brings.
 
 from __future__ import annotations
 
-import numpy as np
-
 from model.sectors import SECTOR_INDEX
 
 
@@ -47,7 +45,6 @@ class VisitorFlow:
             amount = total * self.spend.get(sector, 0.0)
             if amount > 0:
                 idx = SECTOR_INDEX[sector]
-                model.books.book_sales(day, np.array([cell]), idx, np.array([False]),
-                                       model.above_quota_share[idx], np.array([amount]))
+                model.books.book_sale(day, cell, idx, False, model.above_quota_share[idx], amount)
         model.books.non_retail[day, 0] += total * self.spend.get("lodging", 0.0)
         model.books.non_retail[day, 1] += total * self.spend.get("tickets", 0.0)
