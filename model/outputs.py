@@ -102,6 +102,24 @@ def git_commit() -> str:
         return "unknown"
 
 
+def describe_commit(commit: str, lang: str = "en", digits: int | None = None) -> str:
+    """``git_commit()``'s value as a report prints it, in the report's language.
+
+    Args:
+        commit: a commit hash, with '+dirty' when the tree had changes, or 'unknown' (run outside git).
+        lang: 'zh' or 'en'.
+        digits: print only this many digits of the hash (None: all).
+    """
+    zh = lang == "zh"
+    if not commit or commit == "unknown":
+        return "未记录（不在 git 仓库中运行）" if zh else "not recorded (run outside a git checkout)"
+    dirty = commit.endswith("+dirty")
+    digest = commit.removesuffix("+dirty")[:digits]
+    if dirty:
+        return digest + ("（含未提交的改动）" if zh else " (with uncommitted changes)")
+    return digest
+
+
 def package_versions() -> dict[str, str]:
     """Versions of Python and the packages a run depends on."""
     out = {"python": platform.python_version(), "model": __version__}

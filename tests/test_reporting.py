@@ -155,3 +155,16 @@ def test_compare_command(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "run.py"), "compare", str(DESIGNS), str(OTHER_CITY),
                            "--out", str(tmp_path / "x")], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "different cities" in proc.stderr
+
+
+def test_the_commit_a_report_prints_is_in_its_language_inside_git_or_out():
+    """Outside a git checkout `git_commit()` is 'unknown', in a changed tree it ends '+dirty': the Chinese
+    report must not print either English word (the report test looks for English sentences)."""
+    from model.outputs import describe_commit
+
+    assert describe_commit("unknown", "zh") == "未记录（不在 git 仓库中运行）"
+    assert describe_commit("", "zh") == describe_commit("unknown", "zh")
+    assert describe_commit("0123456789abcdef0123+dirty", "zh", 12) == "0123456789ab（含未提交的改动）"
+    assert describe_commit("0123456789abcdef0123", "zh", 12) == "0123456789ab"
+    assert describe_commit("0123456789abcdef+dirty", "en") == "0123456789abcdef (with uncommitted changes)"
+    assert describe_commit("unknown", "en") == "not recorded (run outside a git checkout)"

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from model.commands import CommandError
+from model.outputs import describe_commit
 from model.runner import RunResult, run_scenario
 from model.scenario import Scenario, display_title, load_scenario, variant_names
 from model.sectors import FUNDING_LEVELS
@@ -546,9 +547,9 @@ def run_details(designs: list[Design], lang: str) -> list[str]:
                 "各方案使用相同种子（同一批家庭、同一组随机数）",
                 ("90%区间涵盖抽样误差和行为参数的不确定性：第 r 次模拟使用估计的第 r 组家庭行为参数（calibration/estimated/）"
                  if behavioural else "90%区间只涵盖抽样误差：各次模拟使用同一组家庭行为参数"),
-                f"模型版本 {version}，代码 {commit}，生成于 {manifest.get('created', '')}"]
+                f"模型版本 {version}，代码 {describe_commit(commit, 'zh')}，生成于 {manifest.get('created', '')}"]
     return [f"City: {designs[0].scenario.city.name}",
             f"Simulation: scale {summary['scale']}, seed {summary['seed']}, {summary['replications']} replication(s) "
             "per design; every design on the same seed (same households, same random numbers)",
             f"90% intervals cover {covers}" if covers else "90% intervals cover sampling noise",
-            f"Model version {version}, code {commit}, made {manifest.get('created', '')}"]
+            f"Model version {version}, code {describe_commit(commit, 'en')}, made {manifest.get('created', '')}"]

@@ -29,6 +29,7 @@ from model.reporting.numbers import (decimals_of, estimate, fmt_estimate, fmt_nu
                                      significant)
 from model.reporting.summary import (distribution, evaluable_targets, money, overall_better_off, recommend,
                                      target_verdicts, tool_title)
+from model.outputs import describe_commit
 from model.sectors import SECTOR_LABELS_ZH
 
 #: Captions of the charts (zh, en), by chart name.
@@ -474,11 +475,11 @@ def build_document(designs: list[Design], charts: dict, pngs: dict[str, bytes], 
     manifest = designs[0].result.manifest
     title = _t(lang, f"{city}促消费政策方案评估", f"{city}: consumption-policy designs assessed")
     sub = _t(lang, f"模拟期 {s['start_date']} 至 {s['end_date']}；每个方案模拟 {s['replications']} 次（抽样比例 {s['scale']}，"
-                   f"种子 {s['seed']}）；模型版本 {manifest.get('model_version', '')}，代码 {str(manifest.get('git_commit', ''))[:12]}，"
+                   f"种子 {s['seed']}）；模型版本 {manifest.get('model_version', '')}，代码 {describe_commit(manifest.get('git_commit', ''), 'zh', 12)}，"
                    f"生成于 {manifest.get('created', '')}",
              f"Horizon {s['start_date']} to {s['end_date']}; {s['replications']} simulation(s) per design (scale "
              f"{s['scale']}, seed {s['seed']}); model version {manifest.get('model_version', '')}, code "
-             f"{str(manifest.get('git_commit', ''))[:12]}, made {manifest.get('created', '')}")
+             f"{describe_commit(manifest.get('git_commit', ''), 'en', 12)}, made {manifest.get('created', '')}")
     doc = Document(title, lang, subtitle=[sub])
     _summary(doc, designs, target, lang)
     _designs(doc, designs, lang)
