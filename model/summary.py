@@ -29,6 +29,9 @@ from model.scenario import Target
 from model.sectors import CHANNELS, FLOW_SECTORS, NON_RETAIL, SECTOR_INDEX, SECTORS, SIZE_CLASSES
 from model.simulation import PairResult
 
+#: Target indicators that are a fraction of a whole (their contribution is a difference of fractions).
+SHARE_INDICATORS = ("share_stores_open_24h",)
+
 GOODS_SECTORS = [SECTOR_INDEX[s] for s in SECTORS if s not in ("catering",)]
 NON_DURABLE_FLOW = [SECTOR_INDEX[s] for s in ("daily_goods", "catering", "fuel", "night_market")]
 
@@ -63,7 +66,9 @@ FIGURE_DEFINITIONS = {
                      "replications, the share of replications in which it is (probability), which includes what the "
                      "社零 trend leaves open when the scenario gives its forecast error",
     "targets.*.contribution_pp": "what the plan adds, in percentage points: policy growth minus no-policy growth for "
-                                 "a growth target; policy level over no-policy level, minus one, for a level target",
+                                 "a growth target; policy share minus no-policy share for a share target "
+                                 "(share_stores_open_24h); policy level over no-policy level, minus one, for a "
+                                 "level or count target",
     "tools.*.pacing": "paced tools only: outlay by tranche (keyed by release date), lapsed (unspent tranche money "
                       "closed by the next release, without carry-over), merchants_at_cap and merchants_paid (with a "
                       "per-merchant cap)",
@@ -187,11 +192,12 @@ def target_met(target: Target, value: float | None) -> bool | None:
 
 def contribution_pp(target: Target, value_policy: float | None, value_baseline: float | None) -> float | None:
     """What the plan adds to a target's indicator, in percentage points: of growth for a growth target
-    (policy growth minus no-policy growth); of the no-policy level for a level target (so the same
-    number as the growth it adds when the prior period is the same)."""
+    (policy growth minus no-policy growth); of the share for a share target (policy share minus no-policy
+    share: 1% of stores open 24 hours against 2% is one point, not 100%); of the no-policy level for a level
+    or count target (so the same number as the growth it adds when the prior period is the same)."""
     if value_policy is None or value_baseline is None:
         return None
-    if target.indicator.endswith("_growth"):
+    if target.indicator.endswith("_growth") or target.indicator in SHARE_INDICATORS:
         return 100.0 * (value_policy - value_baseline)
     return 100.0 * (value_policy / value_baseline - 1.0) if value_baseline else None
 

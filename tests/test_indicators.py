@@ -280,3 +280,28 @@ def test_county_ranking_input_is_checked():
     raw["county_ranking"] = {"top_n": 3}
     with pytest.raises(ScenarioError, match="county_ranking.top_n"):
         build(raw)   # three rewards for two districts
+
+
+def test_share_and_count_targets_are_reported_in_their_own_units():
+    """A share target's contribution is a difference of shares (2% of stores open 24 hours against 1% adds one
+    point, not 100%); growth of the city's own sellers is a rate; a count is in units, not 亿元."""
+    from types import SimpleNamespace
+
+    from model.commands.run import _target_estimate, _target_value
+    from model.reporting.summary import target_display
+    from model.summary import contribution_pp
+
+    share = SimpleNamespace(indicator="share_stores_open_24h")
+    assert contribution_pp(share, 0.02, 0.01) == pytest.approx(1.0)
+    level = SimpleNamespace(indicator="retail_sales_level")
+    assert contribution_pp(level, 102.0, 100.0) == pytest.approx(2.0)
+    count = SimpleNamespace(indicator="above_quota_new_units")
+    assert contribution_pp(count, 15.0, 12.0) == pytest.approx(25.0)
+    assert target_display("share_stores_open_24h", 0.5) == (50.0, "%")
+    assert target_display("seller_online_retail_growth", 0.10) == (pytest.approx(10.0), "%")
+    assert target_display("above_quota_new_units", 12, "zh") == (12, "家")
+    assert target_display("above_quota_new_units", 12, "en") == (12, "units")
+    assert target_display("seller_online_retail_level", 1.82e8) == (pytest.approx(1.82), "亿元")
+    assert _target_value("share_stores_open_24h", 0.5) == "50.0%"
+    assert _target_value("above_quota_new_units", 12) == "12 units"
+    assert _target_estimate("share_stores_open_24h", {"mean": 0.0199, "p05": 0.0058, "p95": 0.0363}) == "2% (90%: 1 to 4)"

@@ -60,12 +60,16 @@ def _ratio(value) -> str:
 
 
 def _target_value(indicator: str, value) -> str:
-    """A target's value with its unit: growth in %, levels in 亿元, per person in yuan."""
+    """A target's value with its unit: growth and shares in %, counts in units, levels in 亿元, per person in yuan."""
     v = _figure(value)
     if v is None:
         return "—"
     if indicator.endswith("_growth"):
         return f"{100 * v:+.2f}%"
+    if indicator == "share_stores_open_24h":
+        return f"{100 * v:.1f}%"
+    if indicator == "above_quota_new_units":
+        return f"{v:,.0f} units"
     if indicator.startswith("consumption_per_capita"):
         return f"{v:,.0f} yuan per person"
     return f"{v / 1e8:,.2f} 亿元"
@@ -75,8 +79,10 @@ def _target_estimate(indicator: str, value) -> str:
     """A simulated target value with its 90% interval over replications, in the target's unit."""
     from model.reporting.numbers import fmt_estimate
 
-    if indicator.endswith("_growth"):
+    if indicator.endswith("_growth") or indicator == "share_stores_open_24h":
         unit, name = 0.01, "%"
+    elif indicator == "above_quota_new_units":
+        unit, name = 1.0, " units"
     elif indicator.startswith("consumption_per_capita"):
         unit, name = 1.0, " yuan per person"
     else:
@@ -110,6 +116,10 @@ TARGET_MEANING = {
     "retail_sales_growth": "社零 growth on the simulated prior period (same replication) at least", "retail_sales_level": "社零 at least",
     "online_retail_growth": "online retail growth at least", "online_retail_level": "online retail at least",
     "tourism_revenue_level": "tourism revenue at least",
+    "seller_online_retail_growth": "网络零售额 (the city's own sellers) growth on the simulated prior period at least",
+    "seller_online_retail_level": "网络零售额 (the city's own sellers) at least",
+    "share_stores_open_24h": "share of convenience stores open 24 hours at least",
+    "above_quota_new_units": "new 限额以上 units (base-year merchants crossing the threshold) at least",
     "consumption_per_capita_urban": "urban consumption per person at least",
     "consumption_per_capita_rural": "rural consumption per person at least",
 }

@@ -68,7 +68,8 @@ COLUMN_NOTES = {
     "target_probability_without_policy": "share of replications in which the target is met without any policy",
     "target_contribution_pp": "what the plan adds to the target's indicator, percentage points: policy minus "
                               "no-policy growth (growth targets, each on the simulated prior period of the same "
-                              "replication) or the policy level's excess over the no-policy level, %; mean, and "
+                              "replication), policy minus no-policy share (share targets) or the policy level's "
+                              "excess over the no-policy level, % (level and count targets); mean, and "
                               "p05-p95 the 90% interval over replications",
     "cost_per_0.1pp": "outlay ÷ (extra_growth_pp ÷ 0.1), yuan: the outlay per extra 0.1 percentage point of 社零 "
                       "growth, from the means; blank when extra 社零 is not positive",
@@ -100,7 +101,7 @@ COLUMN_NOTES_ZH = {
     "target_probability": "有政策时目标达成的模拟次数占比（重复次数少时较粗略）",
     "target_probability_without_policy": "无政策时目标也能达成的模拟次数占比",
     "target_contribution_pp": "方案对目标指标的贡献（百分点）：增长目标为有无政策增速之差（均较同一次模拟的上年同期），"
-                              "水平目标为有政策水平较无政策水平高出的百分比；平均值，p05–p95 为各次模拟的90%区间",
+                              "比重目标为有无政策比重之差，水平与单位数目标为有政策较无政策高出的百分比；平均值，p05–p95 为各次模拟的90%区间",
     "cost_per_0.1pp": "每拉动0.1个百分点社零增速的财政成本（元）= 财政支出 ÷（extra_growth_pp ÷ 0.1），用平均值计算；新增社零不为正时留空",
     "benefit_poorest_40pct": "家庭得到的好处（消费券面值、补贴和优惠）中，收入最低40%家庭（Q1、Q2）所占比例；平均值",
     "benefit_rural": "家庭得到的好处中农村家庭所占比例；平均值",

@@ -86,7 +86,7 @@ def _verdict_sentence(v, lang: str) -> str:
     p, p0 = fmt_probability(v.p_with, v.replications, lang), fmt_probability(v.p_without, v.replications, lang)
     unit = v.unit
     if lang == "zh":
-        what = "增长" if unit == "%" else "达到"
+        what = "增长" if v.indicator.endswith("_growth") else "达到"
         verdict = "很可能达成" if (v.p_with or 0) >= 0.9 else "可能达成" if (v.p_with or 0) >= 0.5 else \
             "不太可能达成" if (v.p_with or 0) > 0.1 else "基本无法达成"
         return (f"“{v.title}”（要求{what} {req}{unit}）：{verdict}。有此方案时模拟值 {w}{unit}，达成概率 {p}；"
@@ -297,18 +297,23 @@ def _targets(doc: Document, designs: list[Design], lang: str) -> None:
         for v in target_verdicts(d, lang):
             req = fmt_number(v.required, max(1, significant(v.required or 0, 2)) if v.unit == "%" else
                              significant(v.required or 0, 4))
-            rows.append([v.title, d.title(lang), f"{req}{v.unit}", f"{fmt_estimate(v.with_plan, lang)}{v.unit}",
-                         f"{fmt_estimate(v.without_plan, lang)}{v.unit}",
+            u = v.unit if v.unit in ("%", "亿元", "元", "家") else f" {v.unit}"
+            rows.append([v.title, d.title(lang), f"{req}{u}", f"{fmt_estimate(v.with_plan, lang)}{u}",
+                         f"{fmt_estimate(v.without_plan, lang)}{u}",
                          fmt_probability(v.p_with, v.replications, lang),
                          fmt_probability(v.p_without, v.replications, lang),
                          fmt_estimate(v.contribution_pp, lang) if v.contribution_pp else "—"])
     doc.add(Table(headers, rows, [False, False, True, True, True, True, True, True],
                   _t(lang, "目标：要求值、模拟值与达成概率", "Targets: required, simulated, probability met"),
-                  note=_t(lang, "增长率为较模拟的上年同期（同一次模拟）的百分比，水平值单位亿元，人均消费单位元；"
-                                "方案贡献：增长目标为有无政策增长率之差，水平目标为有政策水平较无政策水平高出的百分比。",
+                  note=_t(lang, "增长率为较模拟的上年同期（同一次模拟）的百分比，水平值单位亿元，人均消费单位元，"
+                                "比重（如24小时便利店占比）为百分比，单位数（如新增限额以上单位）单位家；"
+                                "方案贡献：增长目标为有无政策增长率之差，比重目标为有无政策比重之差，"
+                                "水平与单位数目标为有政策较无政策高出的百分比。",
                           "Growth in % on the simulated prior period of the same replication; levels in 100 million "
-                          "yuan; consumption per person in yuan; plan adds: policy minus no-policy growth for growth "
-                          "targets, the policy level's excess over the no-policy level for level targets. ")
+                          "yuan; consumption per person in yuan; shares (e.g. stores open 24 hours) in %; counts "
+                          "(e.g. new above-quota units) in units; plan adds: policy minus no-policy growth for "
+                          "growth targets, policy minus no-policy share for share targets, the policy value's "
+                          "excess over the no-policy value, in %, for level and count targets. ")
                   + interval_note(designs, lang),
                   widths=[2.0, 1.6, 0.8, 1.4, 1.4, 0.9, 0.9, 1.2]))
 

@@ -28,8 +28,10 @@ from model.reporting.compare import Design
 from model.reporting.numbers import WAN, YI, estimate
 from model.scenario import display_title
 
-#: Target indicators shown as a growth rate (the rest are levels in yuan or yuan per person).
-GROWTH = ("retail_sales_growth", "online_retail_growth")
+#: Target indicators shown as a growth rate, a share (in %), a count, or per person (the rest are levels in yuan).
+GROWTH = ("retail_sales_growth", "online_retail_growth", "seller_online_retail_growth")
+SHARE = ("share_stores_open_24h",)
+COUNT = ("above_quota_new_units",)
 PER_PERSON = ("consumption_per_capita_urban", "consumption_per_capita_rural")
 
 def tool_title(design: Design, name: str, lang: str) -> str:
@@ -55,12 +57,15 @@ def evaluable_targets(design: Design) -> list[str]:
     return [n for n, t in design.scenario.targets.items() if t.indicator != "out_of_scope"]
 
 
-def target_display(indicator: str, value: float | None) -> tuple[float | None, str]:
-    """A target value in display units: (number, unit) — growth in %, levels in 亿元, per person in 元."""
+def target_display(indicator: str, value: float | None, lang: str = "zh") -> tuple[float | None, str]:
+    """A target value in display units: (number, unit) — growth and shares in %, counts of units (家), levels
+    in 亿元, per person in 元."""
     if value is None:
         return None, ""
-    if indicator in GROWTH:
+    if indicator in GROWTH or indicator.endswith("_growth") or indicator in SHARE:
         return 100.0 * value, "%"
+    if indicator in COUNT:
+        return value, "家" if lang == "zh" else "units"
     if indicator in PER_PERSON:
         return value, "元"
     return value / YI, "亿元"
@@ -72,7 +77,7 @@ class Verdict:
 
     Attributes:
         name: the target's key; title: its name in words; indicator: what it measures.
-        required: the value it asks for (display units); unit: "%", "亿元" or "元".
+        required: the value it asks for (display units); unit: "%", "亿元", "元" or a count's "家"/"units".
         with_plan, without_plan: simulated value estimates (display units).
         p_with, p_without: share of replications meeting it; replications: how many.
         contribution_pp: what the plan adds, percentage points (``summary.contribution_pp``), as an estimate.
@@ -98,10 +103,10 @@ def target_verdicts(design: Design, lang: str) -> list[Verdict]:
     for name in evaluable_targets(design):
         t = design.scenario.targets[name]
         entries = [r["targets"][name] for r in reps]
-        required, unit = target_display(t.indicator, t.value)
+        required, unit = target_display(t.indicator, t.value, lang)
 
         def values(key):
-            return [target_display(t.indicator, e[key])[0] for e in entries if e[key] is not None]
+            return [target_display(t.indicator, e[key], lang)[0] for e in entries if e[key] is not None]
         met = [e["met"] for e in entries if e["met"] is not None]
         met0 = [e["met_without_policy"] for e in entries if e["met_without_policy"] is not None]
         out.append(Verdict(name, target_title(design, name, lang), t.indicator, required, unit,
