@@ -17,6 +17,9 @@ breakdowns can be checked against it. ``check_accounts`` raises
 * savings: the change in households' liquid savings = income − consumption −
   transfers to other wealth − cash paid for durables + cash vouchers saved −
   windfalls set aside for spending (``SavingsLedger``);
+* durables: planned purchases made − matured − brought forward (by subsidies, by windfalls) = planned
+  now; entered the market − bought = in the market now; purchases = units sold in the books
+  (``DurableMarket.account_problems``);
 * deferred spending scheduled = realised + beyond the last simulated day + lost
   to the floor (a cell cannot spend less than nothing);
 * outlay of every voucher tool = face value × vouchers redeemed + what stored-value vouchers not spent
@@ -335,6 +338,8 @@ def check_accounts(model) -> None:
     if by_row > by_cell * (1 + RELATIVE_TOLERANCE) + 1e-6:
         problems.append(f"benefit paid to households {by_row:,.2f} exceeds the benefit booked by cell {by_cell:,.2f}")
     problems += _stock_flow_problems(model, books)
+    for market in (model.car_market, model.appliance_market):
+        problems += market.account_problems(books)
     if problems:
         raise AccountingError("; ".join(problems))
 

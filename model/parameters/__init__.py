@@ -125,7 +125,13 @@ class BehaviourParameters:
         car_price_yuan, car_down_payment_share: car price and liquidity requirement.
         durable_timing_elasticity: by durable sector, purchase-rate response to net price when in the market.
         durable_shopping_days: by durable sector, mean delay from decision to purchase.
-        durable_entry_elasticity: by durable sector, decision-hazard response to net price (new demand).
+        durable_entry_elasticity: by durable sector, response of the rate planned purchases are brought forward
+            to the net price.
+        durable_planning_horizon_days: by durable sector, how far ahead purchases are planned (the stock a
+            subsidy or windfall can bring forward).
+        durable_subsidy_take_up: by durable sector, share of eligible buyers who claim a subsidy.
+        windfall_durable_pull_intensity: how strongly a cash windfall brings planned purchases forward.
+        used_car_depreciation_per_year, used_car_value_sigma, car_scrap_value_yuan: scrap-or-sell choice.
         appliance_items_per_household, appliance_weibull_shape, appliance_weibull_scale_years,
             appliance_price_yuan: appliance stock and replacement.
         online_share, online_share_growth_per_year: purchase channel.
@@ -169,6 +175,12 @@ class BehaviourParameters:
     durable_timing_elasticity: dict[str, float]
     durable_shopping_days: dict[str, float]
     durable_entry_elasticity: dict[str, float]
+    durable_planning_horizon_days: dict[str, float]
+    durable_subsidy_take_up: dict[str, float]
+    windfall_durable_pull_intensity: float
+    used_car_depreciation_per_year: float
+    used_car_value_sigma: float
+    car_scrap_value_yuan: float
     appliance_items_per_household: int
     appliance_weibull_shape: float
     appliance_weibull_scale_years: float

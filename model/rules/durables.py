@@ -1,39 +1,55 @@
-"""Durable replacement: when households buy cars and major appliances, and how subsidies move it.
+"""Durable replacement: when households plan, bring forward and make purchases of cars and major appliances.
 
-Rule ``DurableMarket`` (one for cars, one for appliances) works in two stages:
+Rule ``DurableMarket`` (one for cars, one for appliances) works in three stages:
 
-1. **Deciding to replace.** Each car and appliance a household owns has an
-   age; the household decides to replace it at a daily hazard that rises with
-   age (Weibull), times the calendar and outside conditions. Households without
-   a car decide to buy a first one at a hazard rising with income. A subsidy on
-   offer raises this hazard a little (``durable_entry_elasticity``): some
-   purchases are new demand.
-2. **Shopping.** A household that has decided is "in the market" and buys
-   after a shopping delay (mean ``durable_shopping_days``). A subsidy shortens
-   the delay: the purchase rate is multiplied by (1 - s/P)^(-elasticity)
-   (``durable_timing_elasticity``). A purchase needs liquid savings for the down
-   payment; without them the household stays in the market.
+1. **Planning.** Each car and appliance a household owns has an age; the household
+   decides to replace it at a daily hazard that rises with age (Weibull), times the
+   calendar and outside conditions. Households without a car decide to buy a first one
+   at a hazard rising with income. The decision is known ``durable_planning_horizon_days``
+   ahead: a household whose purchase would come (without any policy) within the horizon
+   holds a *planned purchase* with the day it would enter the market. The planned
+   purchases are the stock a subsidy or a windfall can move; nothing planned beyond the
+   horizon is moved, because nothing beyond it is in the stock.
+2. **Bringing forward.** While a subsidy of share s of the price is on offer to a planned
+   purchase, it enters the market now at daily rate (calendar x ((1 - s)^(-e) - 1) / horizon),
+   e = ``durable_entry_elasticity``: the extra entries a subsidy brings are taken from the
+   entries of the coming horizon, which then do not happen, so the extra sales are reversed
+   within about a horizon of the programme's end (Mian & Sufi 2012: Cash for Clunkers'
+   gain was nearly all reversed within about ten months; Green, Melzer, Parker & Rojas 2020).
+   A cash windfall W (a cash transfer, the fungible part of a voucher's saving, a subsidy
+   received) brings a planned purchase forward with probability 1 - exp(-k W / C), C the
+   cash the purchase needs (the down payment for a car, the price of an appliance),
+   k = ``windfall_durable_pull_intensity``: liquidity brings forward purchases households
+   were about to make, which is how Parker, Souleles, Johnson & McClelland (2013) find
+   total spending out of the 2008 payments (50-90%, with vehicles) far above non-durable
+   spending (12-30%).
+3. **Shopping.** A household that has entered the market buys after a shopping delay
+   (mean ``durable_shopping_days``). A subsidy shortens it: the purchase rate is multiplied
+   by (1 - s)^(-elasticity) (``durable_timing_elasticity``). A purchase needs liquid savings
+   for the down payment; without them the household stays in the market.
 
-This is how a subsidy pulls purchases forward and leaves a dip: during the
-programme households already in the market buy sooner, the pool of households
-about to buy empties, and for some months after the programme ends fewer buy
-than would have. How much of the programme's sales is new demand is what the
-model computes (Mian & Sufi 2012: Cash for Clunkers' gain was reversed within
-about ten months; Xing et al. 2023: coupon purchases were pulled from up to four
-months later).
+How much of a programme's sales is new demand is what the model computes: a purchase brought
+forward restarts the item's age earlier, so its next replacement comes earlier too, years later.
 
-Households are millions and decisions rare, so stage 1 draws candidates by
-thinning a Poisson process at an upper-bound hazard and accepts each with
-probability (its hazard / the bound); stage 2 gives each household entering the
-market an exponential "patience" E and buys when its accumulated purchase
-hazard passes E. Entries come in two layers. The first draws decisions at the
-hazard without any subsidy, at a bound that depends only on the city and the
-behaviour parameters, from the stream every run shares: the no-policy run is
-the same run whatever the design, and the policy run sees the same candidates
-and patience. The second layer, on its own stream and only while a subsidy is
-on offer, adds the entries the subsidy induces: hazard x (multiplier - 1),
-thinned at the bound x (largest multiplier of the tools switched on - 1). The
-two superposed give exactly hazard x multiplier.
+Claims. A share ``durable_subsidy_take_up`` of eligible buyers claims the subsidy (awareness,
+paperwork); a buyer who could not pay the down payment without it always claims. The purchase
+responses above are to the offer as dealers and shops advertise it, estimated on programmes
+with their own take-up, so take-up changes who claims, not who buys: at the same purchases the
+outlay falls (exactly so while the budget does not bind, since a pool that lasts longer keeps
+the offer open longer). An owner replacing an old car under a scrappage subsidy scraps it and
+claims when the subsidy plus the scrap value is worth at least what the car would fetch on the
+used market (``used_car_value_yuan``), and sells it otherwise.
+
+Households are millions and decisions rare, so stage 1 draws candidates by thinning a Poisson
+process at an upper-bound hazard and accepts each with probability (its hazard / the bound),
+for the day a horizon ahead, from the stream every run shares; each candidate's patience and
+other draws are made before acceptance. The no-policy run is the same run whatever the design
+(tests/test_counterfactual.py), and a policy run sees the same planned purchases until a policy
+moves one. Bringing forward by subsidies and by windfalls draws on streams of their own, used
+only when there is something to bring forward. Stage 3 gives each household entering the
+market an exponential "patience" E and buys when its accumulated purchase hazard passes E.
+The stocks of planned purchases and of households in the market are checked against their
+flows at the end of every run (``account_problems``).
 
 Parameters (``model/parameters/behaviour.toml`` gives each one's value, unit, valid range and reference or
 assumption):
@@ -41,13 +57,18 @@ assumption):
 the 10-15 years reported for private cars in China), ``appliance_weibull_shape`` and
 ``appliance_weibull_scale_years`` (design lives of 8-15 years, GB/T 21097), ``car_price_yuan`` (CADA
 average transaction price; a city's own price replaces it) and ``appliance_price_yuan``,
-``car_down_payment_share`` (PBoC auto-loan rules), ``durable_shopping_days``, ``durable_timing_elasticity``
-and ``durable_entry_elasticity`` (Mian & Sufi 2012; Green, Melzer, Parker & Rojas 2020; Xing et al. 2023),
-``online_share`` (NBS online retail share), ``windfall_mpc_*`` and ``windfall_spending_days`` (how a
-subsidy received is spent: Parker et al. 2013).
+``car_down_payment_share`` (PBoC auto-loan rules), ``durable_planning_horizon_days`` (Mian & Sufi 2012),
+``durable_shopping_days``, ``durable_timing_elasticity`` and ``durable_entry_elasticity`` (Mian & Sufi
+2012; Green, Melzer, Parker & Rojas 2020; Xing et al. 2023), ``windfall_durable_pull_intensity``
+(Parker et al. 2013), ``durable_subsidy_take_up``, ``used_car_depreciation_per_year``,
+``used_car_value_sigma`` and ``car_scrap_value_yuan`` (assumptions, see the file), ``online_share``
+(NBS online retail share), ``windfall_mpc_*`` and ``windfall_spending_days`` (how a subsidy received is
+spent: Parker et al. 2013).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -71,29 +92,95 @@ def subsidy_hazard_multiplier(subsidy_share_of_price: np.ndarray | float, elasti
     return (1.0 - s) ** (-elasticity)
 
 
-def _max_discount_share(kind: str, tools: dict, params) -> float:
-    """Largest share of the price any combination of the given tools could take off."""
-    share = 0.0
-    for t in tools.values():
-        share += t.max_discount_share(kind, params)
-    return min(share, 0.9)
+@dataclass
+class DurableCandidates:
+    """The household-items a tool is asked to price an offer for (one entry each).
+
+    Attributes:
+        rows: household rows.
+        owned: whether the household owns the item (a car; appliances are always owned).
+        age_years: the item's age today.
+        eligibility_draw: uniform draw deciding eligibility for share-limited offers.
+        used_value_yuan: what the old item would fetch on the used market (cars; zero for appliances).
+        rural: whether the household is rural.
+    """
+
+    rows: np.ndarray
+    owned: np.ndarray
+    age_years: np.ndarray
+    eligibility_draw: np.ndarray
+    used_value_yuan: np.ndarray
+    rural: np.ndarray
+
+
+def used_car_value_yuan(price_yuan: float, age_years: np.ndarray, value_z: np.ndarray, params) -> np.ndarray:
+    """What an owner's car of the given age would fetch on the used market (yuan).
+
+    The new price depreciated at ``used_car_depreciation_per_year`` (exponentially), times a lognormal
+    factor of mean 1 and log spread ``used_car_value_sigma`` for the car's condition and model.
+    """
+    sigma = params.used_car_value_sigma
+    return (price_yuan * np.exp(-params.used_car_depreciation_per_year * np.maximum(age_years, 0.0))
+            * np.exp(sigma * value_z - 0.5 * sigma * sigma))
+
+
+def windfall_pull_probability(windfall_yuan: np.ndarray, cash_needed_yuan: float, intensity: float) -> np.ndarray:
+    """Probability a windfall brings a planned purchase forward: 1 - exp(-intensity x windfall / cash needed)."""
+    return -np.expm1(-intensity * np.maximum(windfall_yuan, 0.0) / max(cash_needed_yuan, 1e-9))
+
+
+def windfall_to_durables(model, rows: np.ndarray, windfall_yuan: np.ndarray) -> None:
+    """Tell the durable markets that households ``rows`` received cash windfalls today (yuan per household).
+
+    Called by whatever hands households fungible cash (vouchers' savings, subsidies received); the
+    markets bring planned purchases forward at their next step.
+    """
+    for market in (model.car_market, model.appliance_market):
+        market.add_windfall(rows, windfall_yuan)
+
+
+#: Per-entry draws carried from a planned purchase into the market.
+ENTRY_DRAWS = ("patience", "eligibility", "draw", "value_z", "claim")
+
+
+@dataclass
+class DurableStockLedger:
+    """Flows into and out of the stocks of planned purchases and of households in the market (items, unweighted).
+
+    Attributes:
+        planned: purchases planned (including those planned before the first day).
+        matured: planned purchases that entered the market on their planned day.
+        pulled_by_subsidy: planned purchases a subsidy brought into the market early.
+        pulled_by_windfall: planned purchases a windfall brought into the market early.
+        seeded_in_market: items in the market on the first day.
+        bought: purchases made.
+    """
+
+    planned: int = 0
+    matured: int = 0
+    pulled_by_subsidy: int = 0
+    pulled_by_windfall: int = 0
+    seeded_in_market: int = 0
+    bought: int = 0
 
 
 class DurableMarket:
-    """Replacement decisions and purchases of one durable good for the whole population.
+    """Planned purchases, purchases brought forward and purchases of one durable good for the whole population.
 
     Subsidies come from the tools switched on in the run: each is asked whether it ``subsidises``
     this good today and, if so, for its ``durable_discounts`` per candidate buyer (``model/tools/``).
 
     Attributes:
         kind: 'cars' or 'appliances'.
+        horizon_days: how far ahead purchases are planned (``durable_planning_horizon_days``).
+        planned: whether each household's item holds a planned purchase (rows x items).
+        plan_rows, plan_items, plan_day, plan_draws: the planned purchases, the day each would enter the
+            market without policy, and the draws it carries into the market.
         in_market: whether each household's item is in the market (rows x items).
-        pool_rows, pool_items: the households and items in the market.
-        pool_patience: each one's exponential patience.
+        pool_rows, pool_items, pool_draws: the households and items in the market and their draws.
         pool_progress: accumulated purchase hazard so far.
-        pool_eligibility_draw: uniform draw deciding eligibility for share-limited subsidies.
-        induced_bound_multiplier: the largest entry multiplier the tools switched on could give, less 1 (the
-            bound of the induced-entry layer relative to the no-subsidy bound).
+        windfall_pending_yuan: windfalls received since the last step, per household.
+        ledger: the stocks' flows, for the end-of-run identities.
     """
 
     def __init__(self, model, kind: str, active_tools: dict):
@@ -105,11 +192,12 @@ class DurableMarket:
         self.shape = params.car_weibull_shape if kind == "cars" else params.appliance_weibull_shape
         self.scale_years = params.car_weibull_scale_years if kind == "cars" else params.appliance_weibull_scale_years
         self.shopping_days = float(params.durable_shopping_days[kind])
+        self.horizon_days = max(int(round(params.durable_planning_horizon_days[kind])), 1)
         self.timing_elasticity = params.durable_timing_elasticity[kind]
         self.entry_elasticity = params.durable_entry_elasticity[kind]
-        # Only the tools of this run set the induced layer's bound: the no-subsidy layer must not depend on them.
-        self.induced_bound_multiplier = float(subsidy_hazard_multiplier(_max_discount_share(kind, active_tools, params),
-                                                                        self.entry_elasticity)) - 1.0
+        self.take_up = params.durable_subsidy_take_up[kind]
+        # The cash a purchase needs, which a windfall relieves.
+        self.cash_outlay_yuan = params.car_down_payment_share * self.price if kind == "cars" else self.price
         if kind == "cars":
             self.purchase_day = hh.car_purchase_day.reshape(-1, 1)  # views: updates land in the households
             self.owns = hh.owns_car.reshape(-1, 1)
@@ -123,13 +211,19 @@ class DurableMarket:
         self.bound_per_year = max(
             float(weibull_hazard_per_year(np.array([MAX_HAZARD_AGE_YEARS]), self.shape, self.scale_years)[0]),
             float(self.first_hazard.max(initial=0.0)))
+        self.ledger = DurableStockLedger()
+        self.planned = np.zeros((hh.n, self.items), dtype=bool)
+        self.plan_rows = np.zeros(0, dtype=np.int64)
+        self.plan_items = np.zeros(0, dtype=np.int64)
+        self.plan_day = np.zeros(0, dtype=np.int64)
+        self.plan_draws = {k: np.zeros(0) for k in ENTRY_DRAWS}
         self.in_market = np.zeros((hh.n, self.items), dtype=bool)
         self.pool_rows = np.zeros(0, dtype=np.int64)
         self.pool_items = np.zeros(0, dtype=np.int64)
-        self.pool_patience = np.zeros(0)
         self.pool_progress = np.zeros(0)
-        self.pool_eligibility_draw = np.zeros(0)
-        self.pool_draw = np.zeros(0)
+        self.pool_draws = {k: np.zeros(0) for k in ENTRY_DRAWS}
+        self.windfall_pending_yuan = np.zeros(hh.n)
+        self._plans_seeded = False
         self._seed_pool(model.streams.get(f"{kind}-initial-market"))
 
     # ------------------------------------------------------------ state helpers
@@ -143,6 +237,20 @@ class DurableMarket:
         owned = self._owned(rows, items)
         return np.where(owned, weibull_hazard_per_year(age, self.shape, self.scale_years), self.first_hazard[rows])
 
+    def _multiplier(self, day: int) -> float | None:
+        """Calendar x conditions for this good on ``day``, or None past the simulated days."""
+        model = self.model
+        if day >= model.seasonality.shape[0]:
+            return None
+        sector = SECTOR_INDEX[self.kind]
+        return float(model.seasonality[day, sector] * model.durable_condition[day, sector])
+
+    @staticmethod
+    def _draws(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        """The draws each candidate carries: patience, eligibility, dealer/channel draw, used-value normal, claim."""
+        return {"patience": rng.exponential(size=n), "eligibility": rng.random(n), "draw": rng.random(n),
+                "value_z": rng.standard_normal(n), "claim": rng.random(n)}
+
     def _seed_pool(self, rng: np.random.Generator) -> None:
         """Start with the steady-state pool: each item in the market with probability hazard x mean delay."""
         hh = self.model.households
@@ -152,82 +260,166 @@ class DurableMarket:
         items = np.tile(np.arange(self.items), hh.n)
         hazard = self._decision_hazard_per_year(rows, items, 0) / DAYS_PER_YEAR
         inside = rng.random(rows.size) < np.minimum(hazard * self.shopping_days, 1.0)
-        n = int(inside.sum())
-        self._enter(rows[inside], items[inside], rng.exponential(size=n), rng.random(n), rng.random(n))
+        draws = self._draws(rng, int(inside.sum()))
+        self.ledger.seeded_in_market += self._enter(rows[inside], items[inside], draws)
 
-    def _enter(self, rows: np.ndarray, items: np.ndarray, patience: np.ndarray, eligibility: np.ndarray,
-               draw: np.ndarray) -> None:
-        """Put items in the market (those already in it stay as they are)."""
-        fresh = ~self.in_market[rows, items]
-        # A row drawn twice today enters once.
-        _, first = np.unique(rows * max(self.items, 1) + items, return_index=True)
+    def _seed_plans(self) -> None:
+        """The purchases planned before the first day: those entering the market on days 0 .. horizon - 1."""
+        self._plans_seeded = True
+        for target in range(self.horizon_days):
+            self._plan_for(target, self.model.streams.get(f"{self.kind}-plans-before-start", target))
+
+    @staticmethod
+    def _first_of_each(rows: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
+        """Mask keeping the first occurrence of each (row, item)."""
+        _, first = np.unique(rows * max(n_items, 1) + items, return_index=True)
         once = np.zeros(rows.size, dtype=bool)
         once[first] = True
-        fresh &= once
+        return once
+
+    def _enter(self, rows: np.ndarray, items: np.ndarray, draws: dict[str, np.ndarray]) -> int:
+        """Put items in the market (those already in it stay as they are); returns how many entered."""
+        fresh = ~self.in_market[rows, items] & self._first_of_each(rows, items, self.items)
         rows, items = rows[fresh], items[fresh]
         self.in_market[rows, items] = True
         self.pool_rows = np.concatenate([self.pool_rows, rows])
         self.pool_items = np.concatenate([self.pool_items, items])
-        self.pool_patience = np.concatenate([self.pool_patience, patience[fresh]])
         self.pool_progress = np.concatenate([self.pool_progress, np.zeros(rows.size)])
-        self.pool_eligibility_draw = np.concatenate([self.pool_eligibility_draw, eligibility[fresh]])
-        self.pool_draw = np.concatenate([self.pool_draw, draw[fresh]])
+        for k in ENTRY_DRAWS:
+            self.pool_draws[k] = np.concatenate([self.pool_draws[k], draws[k][fresh]])
+        return int(rows.size)
 
-    def _offers(self, day: int, rows: np.ndarray, items: np.ndarray, eligibility: np.ndarray
+    def _add_plans(self, rows: np.ndarray, items: np.ndarray, day: int, draws: dict[str, np.ndarray]) -> None:
+        """Plan purchases entering the market on ``day`` (items already planned or in the market are skipped)."""
+        fresh = ~self.planned[rows, items] & ~self.in_market[rows, items] & self._first_of_each(rows, items, self.items)
+        rows, items = rows[fresh], items[fresh]
+        self.planned[rows, items] = True
+        self.plan_rows = np.concatenate([self.plan_rows, rows])
+        self.plan_items = np.concatenate([self.plan_items, items])
+        self.plan_day = np.concatenate([self.plan_day, np.full(rows.size, day, dtype=np.int64)])
+        for k in ENTRY_DRAWS:
+            self.plan_draws[k] = np.concatenate([self.plan_draws[k], draws[k][fresh]])
+        self.ledger.planned += int(rows.size)
+
+    def _take_plans(self, taken: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Remove the planned purchases marked ``taken`` from the stock and return them."""
+        rows, items = self.plan_rows[taken], self.plan_items[taken]
+        draws = {k: v[taken] for k, v in self.plan_draws.items()}
+        keep = ~taken
+        self.planned[rows, items] = False
+        self.plan_rows, self.plan_items, self.plan_day = self.plan_rows[keep], self.plan_items[keep], self.plan_day[keep]
+        self.plan_draws = {k: v[keep] for k, v in self.plan_draws.items()}
+        return rows, items, draws
+
+    def candidates(self, rows: np.ndarray, items: np.ndarray, day: int, draws: dict[str, np.ndarray]
+                   ) -> DurableCandidates:
+        """What a tool needs to price its offer to these household-items today."""
+        age = (day - self.purchase_day[rows, items]) / DAYS_PER_YEAR
+        owned = self._owned(rows, items)
+        if self.kind == "cars":
+            used = np.where(owned, used_car_value_yuan(self.price, age, draws["value_z"], self.model.params), 0.0)
+        else:
+            used = np.zeros(rows.size)
+        return DurableCandidates(rows=rows, owned=owned, age_years=age, eligibility_draw=draws["eligibility"],
+                                 used_value_yuan=used, rural=~self.model.households.urban[rows])
+
+    def _offers(self, day: int, rows: np.ndarray, items: np.ndarray, draws: dict[str, np.ndarray]
                 ) -> list[tuple[object, np.ndarray, np.ndarray]]:
         """(tool effect, government yuan, merchant yuan) per household for each tool subsidising this good today."""
         out = []
         acting = [e for e in self.model.tool_effects.values() if e.subsidises(self.kind, day)]
         if not acting:
             return out
-        age = (day - self.purchase_day[rows, items]) / DAYS_PER_YEAR
-        owned = self._owned(rows, items)
+        c = self.candidates(rows, items, day, draws)
         for effect in acting:
-            gov, merch = effect.durable_discounts(self.kind, self.price, owned, age, eligibility)
+            gov, merch = effect.durable_discounts(self.kind, self.price, c.owned, c.age_years, c.eligibility_draw,
+                                                  candidates=c)
             out.append((effect, gov, merch))
         return out
 
+    def add_windfall(self, rows: np.ndarray, windfall_yuan: np.ndarray) -> None:
+        """Windfalls households received today; they bring planned purchases forward at the next step."""
+        if rows.size:
+            np.add.at(self.windfall_pending_yuan, rows, np.broadcast_to(windfall_yuan, rows.shape))
+
     # ------------------------------------------------------------ the day
     def step(self, day: int, multiplier: float, rng: np.random.Generator) -> None:
-        """Decisions to replace, then purchases, for today."""
+        """Plans for a horizon ahead, plans due today, plans brought forward, then purchases, for today."""
         hh = self.model.households
         if hh.n == 0 or self.items == 0:
             return
-        self._decide(day, multiplier, rng)
+        if not self._plans_seeded:
+            self._seed_plans()
+        self._plan_for(day + self.horizon_days, rng)
+        self._mature(day)
+        self._pull_by_windfall(day)
+        self._pull_by_subsidy(day, multiplier)
         self._purchase(day, multiplier)
 
-    def _decide(self, day: int, multiplier: float, rng: np.random.Generator) -> None:
-        """Entries into the market today: no-subsidy decisions, then those a subsidy on offer induces."""
-        bound_day = self.bound_per_year * max(multiplier, 0.0) / DAYS_PER_YEAR
-        self._enter_layer(day, multiplier, bound_day, rng, induced=False)
-        if self.induced_bound_multiplier > 0 and any(e.subsidises(self.kind, day) for e in self.model.tool_effects.values()):
-            self._enter_layer(day, multiplier, bound_day * self.induced_bound_multiplier,
-                              self.model.streams.get(f"{self.kind}-induced-entry", day), induced=True)
-
-    def _enter_layer(self, day: int, multiplier: float, bound_day: float, rng: np.random.Generator,
-                     induced: bool) -> None:
-        """Thin a Poisson stream of candidates at ``bound_day``: the no-subsidy hazard, or the induced extra."""
+    def _plan_for(self, target_day: int, rng: np.random.Generator) -> None:
+        """Decisions to replace that enter the market on ``target_day``: thin a Poisson stream at the bound."""
+        multiplier = self._multiplier(target_day)
+        if multiplier is None:
+            return
         hh = self.model.households
+        bound_day = self.bound_per_year * max(multiplier, 0.0) / DAYS_PER_YEAR
         n_candidates = rng.poisson(hh.n * self.items * bound_day)
-        flat = rng.integers(0, hh.n * self.items, size=n_candidates)
-        accept = rng.random(n_candidates)
-        eligibility = rng.random(n_candidates)
         if n_candidates == 0:
             return
+        flat = rng.integers(0, hh.n * self.items, size=n_candidates)
+        accept = rng.random(n_candidates)
+        # Each candidate's draws are made before acceptance, so a candidate gets the same ones whether or not
+        # it plans.
+        draws = self._draws(rng, n_candidates)
         rows, items = np.divmod(flat, self.items)
-        # Each candidate's patience and draws are made before acceptance, so a candidate gets the
-        # same ones whether or not it enters.
-        patience = rng.exponential(size=n_candidates)
-        draw = rng.random(n_candidates)
-        hazard = self._decision_hazard_per_year(rows, items, day) * multiplier / DAYS_PER_YEAR
-        if induced:
-            offers = self._offers(day, rows, items, eligibility)
-            if not offers:
-                return
-            discount = sum(gov + merch for _, gov, merch in offers) / self.price
-            hazard = hazard * (subsidy_hazard_multiplier(discount, self.entry_elasticity) - 1.0)
+        hazard = self._decision_hazard_per_year(rows, items, target_day) * multiplier / DAYS_PER_YEAR
         enter = accept * bound_day < hazard
-        self._enter(rows[enter], items[enter], patience[enter], eligibility[enter], draw[enter])
+        self._add_plans(rows[enter], items[enter], target_day, {k: v[enter] for k, v in draws.items()})
+
+    def _mature(self, day: int) -> None:
+        """Planned purchases due today enter the market."""
+        due = self.plan_day <= day
+        if due.any():
+            rows, items, draws = self._take_plans(due)
+            self.ledger.matured += int(rows.size)
+            self._enter(rows, items, draws)
+
+    def _pull_by_windfall(self, day: int) -> None:
+        """Windfalls received since the last step bring planned purchases of their households forward."""
+        pending = self.windfall_pending_yuan
+        if not pending.any():
+            return
+        self.windfall_pending_yuan = np.zeros_like(pending)
+        windfall = pending[self.plan_rows]
+        holding = windfall > 0
+        if not holding.any():
+            return
+        rng = self.model.streams.get(f"{self.kind}-windfall-pull", day)
+        p = windfall_pull_probability(windfall[holding], self.cash_outlay_yuan,
+                                      self.model.params.windfall_durable_pull_intensity)
+        pulled = np.zeros(self.plan_rows.size, dtype=bool)
+        pulled[np.flatnonzero(holding)] = rng.random(int(holding.sum())) < p
+        if pulled.any():
+            rows, items, draws = self._take_plans(pulled)
+            self.ledger.pulled_by_windfall += int(rows.size)
+            self._enter(rows, items, draws)
+
+    def _pull_by_subsidy(self, day: int, multiplier: float) -> None:
+        """A subsidy on offer brings planned purchases (and only those) into the market early."""
+        if self.plan_rows.size == 0 or self.entry_elasticity <= 0:
+            return
+        offers = self._offers(day, self.plan_rows, self.plan_items, self.plan_draws)
+        if not offers:
+            return
+        discount = sum(gov + merch for _, gov, merch in offers) / self.price
+        extra_rate = max(multiplier, 0.0) * (subsidy_hazard_multiplier(discount, self.entry_elasticity) - 1.0)
+        p = -np.expm1(-extra_rate / self.horizon_days)
+        rng = self.model.streams.get(f"{self.kind}-induced-entry", day)
+        pulled = rng.random(self.plan_rows.size) < p
+        if pulled.any():
+            rows, items, draws = self._take_plans(pulled)
+            self.ledger.pulled_by_subsidy += int(rows.size)
+            self._enter(rows, items, draws)
 
     def _purchase(self, day: int, multiplier: float) -> None:
         model = self.model
@@ -236,13 +428,13 @@ class DurableMarket:
         if self.pool_rows.size == 0:
             return
         rows, items = self.pool_rows, self.pool_items
-        offers = self._offers(day, rows, items, self.pool_eligibility_draw)
+        offers = self._offers(day, rows, items, self.pool_draws)
         gov_total = sum((gov for _, gov, _ in offers), np.zeros(rows.size))
         merch_total = sum((merch for _, _, merch in offers), np.zeros(rows.size))
         rate = multiplier / self.shopping_days * subsidy_hazard_multiplier((gov_total + merch_total) / self.price,
                                                                            self.timing_elasticity)
         self.pool_progress += rate
-        buying = np.flatnonzero(self.pool_progress >= self.pool_patience)
+        buying = np.flatnonzero(self.pool_progress >= self.pool_draws["patience"])
         # One purchase of a kind per household a day keeps the savings check exact.
         _, first = np.unique(rows[buying], return_index=True)
         buying = buying[np.sort(first)]
@@ -263,11 +455,15 @@ class DurableMarket:
             return
         buyers, bought = rows[buying], items[buying]
         household_weight = hh.weight
+        # Who claims: a share take-up of eligible buyers, and every buyer who needs the subsidy to pay.
+        claims = ((self.pool_draws["claim"][buying] < self.take_up)
+                  | (hh.savings_yuan[buyers] < self.cash_outlay_yuan))
         received = np.zeros(buying.size)
         discount = np.zeros(buying.size)
         paid_mask = {}
         for effect, gov, merch in offers:
-            paid = model.funds[effect.name].pay_many(gov[buying] * household_weight, "household", day)
+            paid = model.funds[effect.name].pay_many(np.where(claims, gov[buying], 0.0) * household_weight,
+                                                     "household", day)
             got = paid > 0
             received += paid / household_weight
             merchant_part = np.where(got, merch[buying], 0.0)  # the merchant discount comes with the subsidised sale
@@ -293,7 +489,7 @@ class DurableMarket:
         else:
             cash = np.maximum(self.price - received - discount, 0.0)
             online_p = np.minimum(params.online_share["appliances"] * hh.online_affinity[buyers], 0.95)
-            online = self.pool_draw[buying] < online_p
+            online = self.pool_draws["draw"][buying] < online_p
             above = model.above_quota_share[SECTOR_INDEX["appliances"]]
             model.books.appliances_sold[day] += buying.size * household_weight
         hh.savings_yuan[buyers] -= cash
@@ -310,8 +506,9 @@ class DurableMarket:
         keep = np.ones(rows.size, dtype=bool)
         keep[buying] = False
         self.in_market[buyers, bought] = False
-        for name in ("pool_rows", "pool_items", "pool_patience", "pool_progress", "pool_eligibility_draw", "pool_draw"):
-            setattr(self, name, getattr(self, name)[keep])
+        self.ledger.bought += int(buying.size)
+        self.pool_rows, self.pool_items, self.pool_progress = self.pool_rows[keep], self.pool_items[keep], self.pool_progress[keep]
+        self.pool_draws = {k: v[keep] for k, v in self.pool_draws.items()}
 
     def _record_dealers(self, buying: np.ndarray, paid_mask: dict[str, np.ndarray], household_weight: float) -> None:
         """Each car goes to a dealer in proportion to its market share."""
@@ -319,7 +516,7 @@ class DurableMarket:
         if not dealers:
             return
         cum = np.cumsum([d.sales_weight for d in dealers])
-        which = np.minimum(np.searchsorted(cum / cum[-1], self.pool_draw[buying]), len(dealers) - 1)
+        which = np.minimum(np.searchsorted(cum / cum[-1], self.pool_draws["draw"][buying]), len(dealers) - 1)
         for i, dealer_index in enumerate(which):
             tool_name = next((n for n, mask in paid_mask.items() if mask[i]), None)
             dealers[dealer_index].record_sale(household_weight, self.price * household_weight, tool_name)
@@ -338,3 +535,28 @@ class DurableMarket:
         cells = hh.cell[buyers]
         split = model.flow.cell_sector_split[cells] * (spent * hh.weight)[:, None]
         model.deferred.schedule(day + 1, model.params.windfall_spending_days, cells, split)
+        # It is cash all the same: it can bring forward other purchases the household had planned.
+        windfall_to_durables(model, buyers, received)
+
+    # ------------------------------------------------------------ accounting
+    def account_problems(self, books) -> list[str]:
+        """Stock-flow identities of planned purchases and of households in the market (items), given the run's
+        books over every simulated day."""
+        led = self.ledger
+        problems = []
+        label = f"durables {self.kind}"
+        outstanding = led.planned - led.matured - led.pulled_by_subsidy - led.pulled_by_windfall
+        if outstanding != self.plan_rows.size or int(self.planned.sum()) != self.plan_rows.size:
+            problems.append(f"{label}: planned purchases {led.planned} - matured {led.matured} - brought forward by "
+                            f"subsidies {led.pulled_by_subsidy} - by windfalls {led.pulled_by_windfall} = {outstanding}, "
+                            f"but {self.plan_rows.size} are planned ({int(self.planned.sum())} items marked)")
+        entered = led.seeded_in_market + led.matured + led.pulled_by_subsidy + led.pulled_by_windfall
+        if entered - led.bought != self.pool_rows.size or int(self.in_market.sum()) != self.pool_rows.size:
+            problems.append(f"{label}: entered the market {entered} - bought {led.bought} = {entered - led.bought}, "
+                            f"but {self.pool_rows.size} are in the market ({int(self.in_market.sum())} items marked)")
+        sold = books.cars_sold if self.kind == "cars" else books.appliances_sold
+        weight = self.model.households.weight
+        if abs(float(sold.sum()) - led.bought * weight) > 1e-9 * max(led.bought * weight, 1.0) + 1e-6:
+            problems.append(f"{label}: {float(sold.sum()):,.1f} sold in the books, but {led.bought} purchases x "
+                            f"weight {weight:,.3f} = {led.bought * weight:,.1f}")
+        return problems

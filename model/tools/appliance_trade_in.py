@@ -3,7 +3,10 @@
 The pool pays ``subsidy_rate`` of the price (capped at ``max_subsidy_per_item_yuan``) to a
 household that trades in an item at least ``min_item_age_years`` old; merchants add
 ``merchant_discount_rate`` of the price on the same sales (co-funding, counted as merchant
-co-funding, not outlay). How the discount moves purchases is the durable-replacement rule's
+co-funding, not outlay). A programme run with one retailer (Pingliang's with 甘肃苏宁,
+003_22cfb6eea19a02d1.txt §行动方案 三(六)19) pays only on purchases in that retailer's channel,
+``retailer_channel_share`` of the city's appliance purchases; a 家电下乡 programme only rural households
+(``rural_households_only``). How the discount moves purchases is the durable-replacement rule's
 (``model/rules/durables.py``).
 
 The price is ``appliance_price_yuan`` (``model/parameters/behaviour.toml``).
@@ -27,6 +30,9 @@ class ApplianceTradeInTool(Tool):
         max_subsidy_per_item_yuan: cap per item (no cap when 0).
         min_item_age_years: the traded-in item must be at least this old.
         merchant_discount_rate: extra discount merchants give on subsidised sales (co-funding).
+        rural_households_only: only rural households qualify (家电下乡).
+        retailer_channel_share: share of appliance purchases made through the one participating retailer's
+            channel (its stores and online shop); only those qualify. Buyers are not assumed to switch retailer.
     """
 
     subsidy_rate: float = setting(unit="share of price", minimum=0, maximum=0.9,
@@ -38,6 +44,12 @@ class ApplianceTradeInTool(Tool):
                                         description="the traded-in item must be at least this old")
     merchant_discount_rate: float = setting(0.0, unit="share of price", minimum=0, maximum=0.9,
                                             description="extra discount merchants give on subsidised sales")
+    rural_households_only: bool = setting(False, unit="",
+                                          description="only rural households qualify (家电下乡)")
+    retailer_channel_share: float = setting(1.0, unit="share of appliance purchases", minimum=0, maximum=1,
+                                            description="share of the city's appliance purchases made through the "
+                                                        "participating retailer's stores and online shop, the only "
+                                                        "channel where the subsidy is paid (1 = every retailer)")
 
     subsidised_durables = ("appliances",)
 
@@ -54,12 +66,23 @@ class ApplianceTradeInTool(Tool):
         return self.subsidy_at(params.appliance_price_yuan) / params.appliance_price_yuan + self.merchant_discount_rate
 
 
-def appliance_subsidy_for(tool: ApplianceTradeInTool, price_yuan: float, age_years: np.ndarray
+def appliance_subsidy_for(tool: ApplianceTradeInTool, price_yuan: float, age_years: np.ndarray,
+                          channel_draw: np.ndarray | None = None, rural: np.ndarray | None = None
                           ) -> tuple[np.ndarray, np.ndarray]:
-    """(government, merchant) discount per item under a trade-in tool; only old items qualify."""
+    """(government, merchant) discount per item under a trade-in tool.
+
+    Only old enough items qualify; only purchases in the retailer's channel (``channel_draw`` below
+    ``retailer_channel_share``) and, when ``rural_households_only``, only rural households.
+    """
     amount = tool.subsidy_at(price_yuan)
-    old = age_years >= tool.min_item_age_years
-    return np.where(old, amount, 0.0), np.where(old, tool.merchant_discount_rate * price_yuan, 0.0)
+    eligible = age_years >= tool.min_item_age_years
+    if channel_draw is not None:
+        eligible &= channel_draw < tool.retailer_channel_share
+    if tool.rural_households_only:
+        if rural is None:
+            raise ValueError("a rural-only appliance subsidy needs each candidate's rural flag")
+        eligible &= rural
+    return np.where(eligible, amount, 0.0), np.where(eligible, tool.merchant_discount_rate * price_yuan, 0.0)
 
 
 class TradeInProgramme(ToolEffect):
@@ -70,8 +93,9 @@ class TradeInProgramme(ToolEffect):
     def subsidises(self, durable: str, day: int) -> bool:
         return durable == "appliances" and self.acts_on(day) and self.fund.open_for_claims
 
-    def durable_discounts(self, durable, price_yuan, owned, age_years, eligibility_draw):
-        return appliance_subsidy_for(self.tool, price_yuan, age_years)
+    def durable_discounts(self, durable, price_yuan, owned, age_years, eligibility_draw, candidates=None):
+        rural = None if candidates is None else candidates.rural
+        return appliance_subsidy_for(self.tool, price_yuan, age_years, eligibility_draw, rural)
 
 
 TOOL_KIND = ToolKind(

@@ -177,8 +177,12 @@ class ToolEffect:
         return False
 
     def durable_discounts(self, durable: str, price_yuan: float, owned: np.ndarray, age_years: np.ndarray,
-                          eligibility_draw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(government, merchant) discount per candidate buyer (yuan), for a tool that ``subsidises`` today."""
+                          eligibility_draw: np.ndarray, candidates=None) -> tuple[np.ndarray, np.ndarray]:
+        """(government, merchant) discount per candidate buyer (yuan), for a tool that ``subsidises`` today.
+
+        ``candidates`` (``model.rules.durables.DurableCandidates``) adds the rows, used-market values and
+        rural flags of the same candidates.
+        """
         raise NotImplementedError
 
     def on_durable_purchase(self, durable: str, day: int, buyers: np.ndarray, price_yuan: float,

@@ -3,7 +3,11 @@
 A buyer gets ``subsidy_per_car_yuan`` plus ``subsidy_rate`` of the price (capped at
 ``max_subsidy_per_car_yuan``) if the car qualifies: a share ``eligible_share_of_purchases`` of
 purchases (e.g. new-energy only), optionally only when scrapping an old enough car or only for
-households that already own one. How the offer moves purchases (earlier, and a little more of
+households that already own one. Under a scrappage requirement an owner replacing an old enough car
+chooses to scrap it and claim, or to sell it on the used market when that is worth more
+(``scraps_old_car``, with the used value and scrap value of ``model/rules/durables.py``), so the
+share of replacements that scrap rises with the subsidy and falls with used-car prices. Not every
+eligible buyer claims (``durable_subsidy_take_up``). How the offer moves purchases (earlier, and a little more of
 them) is the durable-replacement rule's (``model/rules/durables.py``); this module says who is
 offered what. The pool pays until it is empty (Pingliang's 2023 programme,
 003_22cfb6eea19a02d1.txt). On the programme's last day the ``dealer_top_n`` dealers with the
@@ -31,7 +35,8 @@ class CarSubsidyTool(Tool):
         subsidy_rate: share of the price paid (added to the fixed amount).
         max_subsidy_per_car_yuan: cap per car (no cap when 0).
         eligible_share_of_purchases: share of purchases that qualify (e.g. the NEV share when new-energy only).
-        requires_scrappage: only buyers who scrap a car at least ``scrappage_min_age_years`` old.
+        requires_scrappage: only buyers who scrap a car at least ``scrappage_min_age_years`` old (each such
+            owner scraps only when the subsidy plus the scrap value beats the car's used-market value).
         scrappage_min_age_years: minimum age of the scrapped car.
         first_purchase_eligible: whether households without a car qualify.
         dealer_top_n: number of dealers rewarded for subsidised sales at the end.
@@ -84,13 +89,26 @@ def _validate(values, r, t, path, common, context) -> None:
         raise r.fail(f"{path}.subsidy_per_car_yuan", "give subsidy_per_car_yuan or subsidy_rate")
 
 
+def scraps_old_car(subsidy_yuan: float, used_value_yuan: np.ndarray, scrap_value_yuan: float) -> np.ndarray:
+    """Scrap-or-sell: an owner scraps (and claims) when the subsidy plus the scrap value is worth at least what
+    the old car would fetch on the used market, and sells it otherwise."""
+    return subsidy_yuan + scrap_value_yuan >= used_value_yuan
+
+
 def car_subsidy_for(tool: CarSubsidyTool, price_yuan: float, owns: np.ndarray, age_years: np.ndarray,
-                    eligible_draw: np.ndarray) -> np.ndarray:
-    """Government subsidy each buyer would get from a car tool (0 if not eligible)."""
+                    eligible_draw: np.ndarray, used_value_yuan: np.ndarray | None = None,
+                    scrap_value_yuan: float = 0.0) -> np.ndarray:
+    """Government subsidy each buyer would get from a car tool (0 if not eligible).
+
+    Under ``requires_scrappage`` an owner of an old enough car qualifies only if scrapping is worth more
+    to it than selling (``scraps_old_car``); without ``used_value_yuan`` every such owner scraps.
+    """
     amount = tool.subsidy_at(price_yuan)
     eligible = eligible_draw < tool.eligible_share_of_purchases
     if tool.requires_scrappage:
         eligible &= owns & (age_years >= tool.scrappage_min_age_years)
+        if used_value_yuan is not None:
+            eligible &= scraps_old_car(amount, used_value_yuan, scrap_value_yuan)
     if not tool.first_purchase_eligible:
         eligible &= owns
     return np.where(eligible, amount, 0.0)
@@ -104,8 +122,11 @@ class CarSubsidyProgramme(ToolEffect):
     def subsidises(self, durable: str, day: int) -> bool:
         return durable == "cars" and self.acts_on(day) and self.fund.open_for_claims
 
-    def durable_discounts(self, durable, price_yuan, owned, age_years, eligibility_draw):
-        return car_subsidy_for(self.tool, price_yuan, owned, age_years, eligibility_draw), np.zeros(owned.size)
+    def durable_discounts(self, durable, price_yuan, owned, age_years, eligibility_draw, candidates=None):
+        used = None if candidates is None else candidates.used_value_yuan
+        gov = car_subsidy_for(self.tool, price_yuan, owned, age_years, eligibility_draw, used,
+                              self.model.params.car_scrap_value_yuan)
+        return gov, np.zeros(owned.size)
 
     def end_of_day(self, day: int) -> None:
         """On the programme's last day, pay its top-N dealers by subsidised sales."""

@@ -91,6 +91,7 @@ from scipy.special import ndtr
 
 from model.accounting import RELATIVE_TOLERANCE
 from model.households import windfall_mpc
+from model.rules.durables import windfall_to_durables
 from model.merchants import opt_in_to_voucher
 from model.rules.spending import trip_profile
 from model.rules.merchant_choice import large_merchant_share
@@ -639,6 +640,7 @@ class VoucherProgramme(ToolEffect):
         np.add.at(hh.savings_yuan, holder_rows, cash_gain - spent_later)
         model.savings_ledger.voucher_cash_yuan += float(cash_gain.sum())
         model.savings_ledger.windfall_spent_yuan += float(spent_later.sum())
+        windfall_to_durables(model, holder_rows, gain)  # the saving is cash: it can bring planned purchases forward
         if spent_later.any():
             split = model.flow.cell_sector_split[cells] * (spent_later * weight)[:, None]
             model.deferred.schedule(day + 1, params.windfall_spending_days, cells, split)
