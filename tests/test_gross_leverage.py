@@ -16,8 +16,10 @@ NIGHT = SECTOR_INDEX["night_market"]
 APRIL_MAY = {"start_date": "2023-04-01", "end_date": "2023-05-31"}
 
 
-def _pair(tools: dict, households: int = 20000, scale: float = 0.5, seed: int = 11):
+def _pair(tools: dict, households: int = 20000, scale: float = 0.5, seed: int = 11, behaviour: dict | None = None):
     raw = small_city(households=households, tools=tools)
+    if behaviour:
+        raw["behaviour"] = behaviour
     return simulate_replication(build(raw), scale, RandomStreams.from_seed(seed), tool_breakdown=False)
 
 
@@ -64,7 +66,9 @@ def test_a_car_paid_for_by_two_tools_counts_once_in_the_scenario_total():
     voucher = {"kind": "voucher", "sectors": ["cars"], "face_value_yuan": 2000.0, "threshold_yuan": 50000.0,
                "budget_yuan": 4e7, "allocation": "allocated", "validity_days": 60, "channel": "paper",
                "release_every_days": 61, **APRIL_MAY}
-    pair = _pair({"subsidy": subsidy, "voucher": voucher}, households=50000, scale=0.4)
+    # Every eligible buyer claims the subsidy here, so a car paid by the voucher is also paid by the subsidy.
+    take_up_all = {"durable_subsidy_take_up": {"value": {"cars": 1.0, "appliances": 1.0}, "assumption": "test"}}
+    pair = _pair({"subsidy": subsidy, "voucher": voucher}, households=50000, scale=0.4, behaviour=take_up_all)
     pol = pair.policy
     price = pol.params.car_price_yuan
     w = pol.households.weight
