@@ -238,12 +238,13 @@ class DurableMarket:
         return np.where(owned, weibull_hazard_per_year(age, self.shape, self.scale_years), self.first_hazard[rows])
 
     def _multiplier(self, day: int) -> float | None:
-        """Calendar x conditions for this good on ``day``, or None past the simulated days."""
+        """Calendar x conditions x the 社零 trend's demand index for this good on ``day`` (the economy's
+        multiplier of that day), or None past the simulated days."""
         model = self.model
         if day >= model.seasonality.shape[0]:
             return None
         sector = SECTOR_INDEX[self.kind]
-        return float(model.seasonality[day, sector] * model.durable_condition[day, sector])
+        return float(model.seasonality[day, sector] * model.durable_condition[day, sector] * model.demand_index[day])
 
     @staticmethod
     def _draws(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
