@@ -125,7 +125,7 @@ def test_no_policy_flows_follow_the_drawn_trend_and_the_interval_widens_with_the
 
 
 def test_growth_is_the_period_over_the_simulated_prior_period_of_the_same_replication():
-    scenario = build(trend_city(households=1000, targets=growth_target(0.05, base=9e8)))
+    scenario = build(trend_city(households=4000, targets=growth_target(0.05, base=9e8)))
     result = run_scenario(scenario, scale=1.0, seed=4, keep_models=True)
     pair = result.pairs[0]
     prior = pair.prior
@@ -138,8 +138,9 @@ def test_growth_is_the_period_over_the_simulated_prior_period_of_the_same_replic
     assert entry["prior_baseline"] == pytest.approx(level_2022, rel=1e-12)
     assert entry["baseline"] == pytest.approx(level_2023 / level_2022 - 1, rel=1e-12)
     # The prior period lies on the replication's own drawn path: the simulated growth is the growth of that path
-    # (6% trend times this draw): households' flow spending within a point, the total within 2.5 points (a
-    # thousand households buy a few dozen cars a year).
+    # (6% trend times this draw): households' flow spending within a point, the total within 2.5 points (four
+    # thousand households buy about a hundred cars a year; at a thousand, the durables' year-on-year noise alone
+    # moved the total 3 points off the drawn growth).
     drawn = pair.baseline.demand_index[:365].mean() / prior.demand_index.mean() - 1
     assert abs(drawn - TREND) > 0.005  # this draw is not the trend itself
     flows = [float(m.books.retail[:, :, FLOWS].sum()) for m in (prior, pair.baseline)]
@@ -155,11 +156,14 @@ def test_a_base_statistic_ten_percent_off_does_not_move_the_verdict():
         return out, out["baseline"]
 
     required = TREND - 0.03
-    plain, g = growth(trend_city(sd=0.0, targets=growth_target(required)))
+    # Three thousand households: at one thousand, a few dozen cars a year make the total's growth move by most of
+    # a point between two cities that differ only in income, the noise of which cars the same draws pick.
+    households = 3000
+    plain, g = growth(trend_city(households, sd=0.0, targets=growth_target(required)))
     published = plain["prior_baseline"]  # a published prior-period figure that agrees with the model...
-    same, g_same = growth(trend_city(sd=0.0, targets=growth_target(required, base=published)))
+    same, g_same = growth(trend_city(households, sd=0.0, targets=growth_target(required, base=published)))
     # ...and one 10% higher, with the base-year level 10% higher too: the verdict cannot follow them.
-    off = trend_city(sd=0.0, targets=growth_target(required, base=1.1 * published))
+    off = trend_city(households, sd=0.0, targets=growth_target(required, base=1.1 * published))
     off["city"]["retail_sales_base_yuan"] = {"value": 1.1 * 3.2e9, "assumption": "test"}
     moved, g_off = growth(off)
     assert g_same == g_off == g and g > required
@@ -169,7 +173,7 @@ def test_a_base_statistic_ten_percent_off_does_not_move_the_verdict():
     assert level / published - 1 >= required > level / (1.1 * published) - 1
     # A city whose households spend 10% more (same households, same random numbers): its levels move by about
     # 10%, its growth by less than half a point, and the verdict stays.
-    richer = trend_city(sd=0.0, targets=growth_target(required))
+    richer = trend_city(households, sd=0.0, targets=growth_target(required))
     for group in ("urban", "rural"):
         richer["city"]["income_per_capita_yuan"][group]["value"] *= 1.1
     bigger, g_big = growth(richer)
