@@ -5,7 +5,8 @@ A buyer gets ``subsidy_per_car_yuan`` plus ``subsidy_rate`` of the price (capped
 purchases (e.g. new-energy only), optionally only when scrapping an old enough car or only for
 households that already own one. Under a scrappage requirement an owner replacing an old enough car
 chooses to scrap it and claim, or to sell it on the used market when that is worth more
-(``scraps_old_car``, with the used value and scrap value of ``model/rules/durables.py``), so the
+(``scraps_old_car``, with the used value of ``model/rules/durables.py`` and the behaviour parameter
+``car_scrap_value_yuan``), so the
 share of replacements that scrap rises with the subsidy and falls with used-car prices. Not every
 eligible buyer claims (``durable_subsidy_take_up``). How the offer moves purchases (earlier, and a little more of
 them) is the durable-replacement rule's (``model/rules/durables.py``); this module says who is
