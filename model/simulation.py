@@ -113,13 +113,16 @@ def prior_period_run(scenario: Scenario, scale: float, streams: RandomStreams, *
 
 
 def simulate_replication(scenario: Scenario, scale: float, streams: RandomStreams, *, tool_breakdown: bool = True,
-                         progress: Callable[[int], None] | None = None) -> PairResult:
+                         progress: Callable[[int], None] | None = None, behaviour: str | None = None) -> PairResult:
     """Run the policy, the no-policy counterfactual, and (with several tools) each tool alone.
 
-    The behaviour is that of replication ``streams.replication`` (``replication_behaviour``).
+    The behaviour is that of replication ``streams.replication`` (``replication_behaviour``), chosen here
+    unless ``behaviour`` is given: then ``scenario`` already carries it and ``behaviour`` says which it is
+    (a worker process runs what its parent chose, ``model/runner.py``).
     """
     started = time.perf_counter()
-    scenario, behaviour = replication_behaviour(scenario, streams.replication)
+    if behaviour is None:
+        scenario, behaviour = replication_behaviour(scenario, streams.replication)
     population = build_population(scenario, scale, streams)
     baseline = CityEconomy(scenario, scale=scale, streams=streams, active_tools=set(), population=population).run(progress)
     policy = CityEconomy(scenario, scale=scale, streams=streams, population=population).run(progress)

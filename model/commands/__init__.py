@@ -122,6 +122,13 @@ def add_behaviour_argument(p: argparse.ArgumentParser) -> None:
                         "Without a committed estimate all three run the documented values")
 
 
+def add_workers_argument(p: argparse.ArgumentParser) -> None:
+    """--workers: processes the replications run in (model/runner.py); results do not depend on it."""
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="processes the replications run in, each replication whole in one (default: one per core, "
+                        "at most 2, when there are several replications); the results are the same whatever the number")
+
+
 def register_all(subparsers) -> None:
     """Register every command module of this package, in name order."""
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):

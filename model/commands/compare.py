@@ -17,8 +17,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from model.commands import (PROJECT_ROOT, CommandError, add_behaviour_argument, check_scale, positive_fraction,
-                            positive_int, seed_arg)
+from model.commands import (PROJECT_ROOT, CommandError, add_behaviour_argument, add_workers_argument, check_scale,
+                            positive_fraction, positive_int, seed_arg)
 from model.output_folder import OutputFolderError, check_output_folder
 
 FORMATS = ("png", "svg", "pdf")
@@ -66,7 +66,7 @@ def _run(args: argparse.Namespace, report: bool) -> int:
         print(header(loaded, args.replications, args.scale, report), file=sys.stderr)
     designs = run_designs(loaded, scale=args.scale, seed=args.seed, replications=args.replications,
                           target=args.target, need_target=need_target, progress=not args.quiet,
-                          sources=parse_designs(args.scenarios))
+                          sources=parse_designs(args.scenarios), workers=args.workers)
     charts: dict = {}
     try:
         table = comparison_table(designs, args.target, need_target)
@@ -110,6 +110,7 @@ def _options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scale", type=positive_fraction, default=0.05, help="share of households simulated (default 0.05)")
     p.add_argument("--seed", type=seed_arg, default=0, help="root seed, shared by every design (default 0)")
     add_behaviour_argument(p)
+    add_workers_argument(p)
     p.add_argument("--target", help="target to judge the designs by (default: each design's last evaluable target, "
                                     "which must be the same for all)")
     p.add_argument("--no-target", action="store_true", help="leave out the target columns (for designs without a target)")

@@ -9,7 +9,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from model.commands import PROJECT_ROOT, add_behaviour_argument, check_scale, positive_fraction, positive_int, seed_arg
+from model.commands import (PROJECT_ROOT, add_behaviour_argument, add_workers_argument, check_scale, positive_fraction,
+                            positive_int, seed_arg)
 from model.output_folder import check_output_folder, claim_output_folder
 from model.scenario import load_scenario
 
@@ -220,7 +221,8 @@ def command_run(args: argparse.Namespace) -> int:
                   f"then to {payback_end} for what is paid back after it){before}; the progress bar counts "
                   f"simulated days ({args.replications * (per * days + prior):,})", file=sys.stderr)
         result = run_scenario(scenario, scale=args.scale, seed=args.seed, replications=args.replications,
-                              tool_breakdown=not args.no_tool_breakdown, progress=not args.quiet)
+                              tool_breakdown=not args.no_tool_breakdown, progress=not args.quiet,
+                              workers=args.workers)
         written = result.write(folder)
     print_summary(result.summary, written, scenario)
     return 0
@@ -241,4 +243,5 @@ def register(sub) -> None:
                    help="skip the extra runs that give each tool its own uplift")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_behaviour_argument(p)
+    add_workers_argument(p)
     p.set_defaults(func=command_run)

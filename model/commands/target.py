@@ -11,8 +11,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from model.commands import (PROJECT_ROOT, CommandError, check_scale, positive_fraction, positive_int, positive_number,
-                            seed_arg)
+from model.commands import (PROJECT_ROOT, CommandError, add_workers_argument, check_scale, positive_fraction,
+                            positive_int, positive_number, seed_arg)
 from model.output_folder import check_output_file
 
 
@@ -61,7 +61,8 @@ def command_target(args: argparse.Namespace) -> int:
     try:
         result = find_budget(raw, args.tool, origin=args.scenario, target=args.target, probability=args.probability,
                              max_budget=args.max_budget, grid_steps=args.grid_steps, replications=args.replications,
-                             scale=args.scale, seed=args.seed, curve_points=args.curve_points, progress=progress)
+                             scale=args.scale, seed=args.seed, curve_points=args.curve_points, progress=progress,
+                             workers=args.workers)
     except TargetSearchError as exc:
         raise CommandError(str(exc)) from None
     atomic_write(out, curve_csv(result))
@@ -94,4 +95,5 @@ def register(sub) -> None:
     p.add_argument("--seed", type=seed_arg, default=0, help="root seed; every budget uses the same replications (default 0)")
     p.add_argument("--out", help="CSV file for the curve (default results/target-<scenario>-<tool>-<time>.csv)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_workers_argument(p)
     p.set_defaults(func=command_target)

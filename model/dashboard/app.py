@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -33,6 +34,21 @@ import solara  # noqa: E402
 
 from model.dashboard import state  # noqa: E402
 from model.scenario import ScenarioError  # noqa: E402
+
+
+def _start_workers() -> None:
+    """Start the replication worker processes while the page loads, so the first update does not wait for them."""
+    from model.runner import ReplicationPool, default_workers
+
+    workers = default_workers(state.DEFAULT_REPLICATIONS)
+    if workers > 1:
+        try:
+            ReplicationPool.shared(workers).warm()
+        except Exception as exc:  # the first run starts them again, and reports what fails
+            print(f"warning: replication workers did not start: {exc}", file=sys.stderr)
+
+
+threading.Thread(target=_start_workers, name="start-replication-workers", daemon=True).start()
 
 ERROR_STYLE = ("color:#b00020;background:#fdecea;border-left:4px solid #b00020;padding:6px 10px;"
                "margin:6px 0;white-space:pre-wrap")

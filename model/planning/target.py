@@ -31,6 +31,7 @@ import copy
 import csv
 import io
 import math
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -186,28 +187,60 @@ def raw_with_budget(raw: dict[str, Any], tool: str, budget_yuan: float, origin: 
 # ------------------------------------------------------------------ one budget
 
 
+def _replication_outcome(scenario: Scenario, target_name: str, tool: str, scale: float, seed: int, r: int,
+                         priors: dict[int, CityEconomy | None]) -> tuple[float | None, bool, float]:
+    """Replication ``r`` of the plan: (the target's value, whether it is met, the tool's outlay).
+
+    The prior period's run is taken from ``priors`` (by replication) when there, and kept there when made.
+    """
+    target = scenario.targets[target_name]
+    streams = RandomStreams.from_seed(seed, r)
+    model = CityEconomy(scenario, scale=scale, streams=streams).run()
+    if r not in priors:
+        priors[r] = prior_period_run(scenario, scale, streams, trend=model.trend)
+    value = evaluate_target(target, model, priors[r])
+    return value, bool(target_met(target, value)), (model.funds[tool].paid_yuan if tool in model.funds else 0.0)
+
+
+#: A worker process's prior-period runs of the search it last served: (search token, {replication: run}).
+_WORKER_PRIORS: tuple[str | None, dict[int, CityEconomy | None]] = (None, {})
+
+
+def _worker_outcome(token: str, scenario: Scenario, target_name: str, tool: str, scale: float, seed: int,
+                    r: int) -> tuple[float | None, bool, float]:
+    """``_replication_outcome`` in a worker process, keeping the prior-period runs of one search (``token``):
+    a worker that has not run replication r's prior period yet runs it, the same run wherever it is made."""
+    global _WORKER_PRIORS
+    if _WORKER_PRIORS[0] != token:
+        _WORKER_PRIORS = (token, {})
+    return _replication_outcome(scenario, target_name, tool, scale, seed, r, _WORKER_PRIORS[1])
+
+
 def evaluate_budget(raw: dict[str, Any], origin: str, tool: str, target_name: str, budget_yuan: float, *,
                     step: int, scale: float, seed: int, replications: int, purpose: str,
-                    priors: dict[int, CityEconomy | None] | None = None) -> BudgetPoint:
+                    priors: dict[int, CityEconomy | None] | None = None, workers: int = 1,
+                    token: str = "") -> BudgetPoint:
     """Run the plan with the tool at ``budget_yuan``, R replications with common seeds; the target's outcome.
 
     A growth target is judged against the simulated prior period of the same replication; where it lies
     before the horizon its no-policy run (``simulation.prior_period_run``) does not depend on the budget,
-    so it is run once per replication and kept in ``priors`` (by replication) across budgets.
+    so it is run once per replication and kept in ``priors`` (by replication) across budgets. With
+    ``workers`` > 1 the replications run in the shared worker processes (``model/runner.py``), which keep
+    the prior-period runs of the search ``token`` themselves.
     """
     scenario = scenario_from_dict(raw_with_budget(raw, tool, budget_yuan, origin), origin)
-    target = scenario.targets[target_name]
     priors = {} if priors is None else priors
-    values, met, outlays = [], [], []
-    for r in range(replications):
-        streams = RandomStreams.from_seed(seed, r)
-        model = CityEconomy(scenario, scale=scale, streams=streams).run()
-        if r not in priors:
-            priors[r] = prior_period_run(scenario, scale, streams, trend=model.trend)
-        value = evaluate_target(target, model, priors[r])
-        values.append(value)
-        met.append(bool(target_met(target, value)))
-        outlays.append(model.funds[tool].paid_yuan if tool in model.funds else 0.0)
+    if workers > 1:
+        from model.runner import ReplicationPool
+
+        outcomes = ReplicationPool.shared(workers).map(
+            _worker_outcome, [(token, scenario, target_name, tool, scale, seed, r) for r in range(replications)])
+    else:
+        outcomes = [_replication_outcome(scenario, target_name, tool, scale, seed, r, priors)
+                    for r in range(replications)]
+    values = [value for value, _, _ in outcomes]
+    met = [m for _, m, _ in outcomes]
+    outlays = [outlay for _, _, outlay in outcomes]
     arr = np.array(values, dtype=float)
     return BudgetPoint(step=step, budget_yuan=float(budget_yuan), probability=float(np.mean(met)), met=int(sum(met)),
                        replications=replications, indicator_mean=float(arr.mean()),
@@ -268,7 +301,7 @@ def find_budget(raw: dict[str, Any], tool: str, *, origin: str = "<dict>", targe
                 probability: float = 0.9, max_budget: float | None = None, grid_steps: int = DEFAULT_GRID_STEPS,
                 replications: int = 20, scale: float = 0.05, seed: int = 0,
                 curve_points: int = DEFAULT_CURVE_POINTS,
-                progress: Callable[[BudgetPoint], None] | None = None) -> SearchResult:
+                progress: Callable[[BudgetPoint], None] | None = None, workers: int | None = None) -> SearchResult:
     """Find the smallest budget on a grid at which the target is met with probability at least ``probability``.
 
     Args:
@@ -284,6 +317,8 @@ def find_budget(raw: dict[str, Any], tool: str, *, origin: str = "<dict>", targe
         seed: root seed.
         curve_points: extra evenly spaced budgets run for the curve.
         progress: called with each budget's result as it is done.
+        workers: processes each budget's replications run in (``runner.default_workers`` when None); the
+            result is the same whatever their number.
 
     Raises:
         TargetSearchError, ScenarioError: the request or the scenario is wrong.
@@ -297,6 +332,12 @@ def find_budget(raw: dict[str, Any], tool: str, *, origin: str = "<dict>", targe
         raise TargetSearchError(f"replications must be at least 1, got {replications}")
     if curve_points < 0:
         raise TargetSearchError(f"curve points must be 0 or more, got {curve_points}")
+    from model.runner import default_workers
+
+    workers = min(workers or default_workers(replications), replications)
+    if workers < 1:
+        raise TargetSearchError(f"workers must be at least 1, got {workers}")
+    token = uuid.uuid4().hex  # the worker processes' prior-period runs belong to this search
     step_yuan = bound / grid_steps
     priors: dict[int, CityEconomy | None] = {}
     notes = []
@@ -310,7 +351,8 @@ def find_budget(raw: dict[str, Any], tool: str, *, origin: str = "<dict>", targe
     def at(k: int, purpose: str) -> BudgetPoint:
         if k not in points:
             points[k] = evaluate_budget(raw, origin, tool, chosen.name, k * step_yuan, step=k, scale=scale, seed=seed,
-                                        replications=replications, purpose=purpose, priors=priors)
+                                        replications=replications, purpose=purpose, priors=priors,
+                                        workers=workers, token=token)
             if progress is not None:
                 progress(points[k])
         return points[k]

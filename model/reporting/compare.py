@@ -249,11 +249,12 @@ def check_targets(loaded: list[tuple[str, Scenario]], target: str | None) -> str
 
 def run_designs(loaded: list[tuple[str, Scenario]], *, scale: float, seed: int, replications: int,
                 target: str | None, need_target: bool, progress: bool = False,
-                sources: list[tuple[str, str | None]] | None = None) -> list[Design]:
+                sources: list[tuple[str, str | None]] | None = None, workers: int | None = None) -> list[Design]:
     """Run every design on the same seeds (after checking each has the target the table needs).
 
     Args:
         sources: (file, variant) of each design, for the report; taken from the scenarios when not given.
+        workers: processes each design's replications run in (``run_scenario``'s default when None).
     """
     if need_target:
         check_targets(loaded, target)
@@ -262,7 +263,7 @@ def run_designs(loaded: list[tuple[str, Scenario]], *, scale: float, seed: int, 
         if progress:
             print(f"[{i + 1}/{len(loaded)}] {label}: {replications} replication(s) at scale {scale}", file=sys.stderr)
         result = run_scenario(scenario, scale=scale, seed=seed, replications=replications, tool_breakdown=False,
-                              progress=progress)
+                              progress=progress, workers=workers)
         file, variant = sources[i] if sources else (scenario.origin, None)
         designs.append(Design(label, scenario, result, file, variant))
     return designs
