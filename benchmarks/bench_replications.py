@@ -68,6 +68,15 @@ def run_kwargs(workers: int | None) -> dict:
     return {"workers": workers}
 
 
+def expected_workers(replications: int, workers: int | None) -> int:
+    """Worker processes a batch will use (1 for code from before workers existed)."""
+    if not run_kwargs(workers):
+        return 1
+    from model.runner import default_workers
+
+    return min(workers or default_workers(replications), replications)
+
+
 def timed(scenario: Scenario, scale: float, replications: int, seed: int, workers: int | None) -> tuple[float, int]:
     """Wall time of ``run_scenario`` for one batch (summaries and daily tables included, nothing written), and
     the worker processes it used. A pool of workers is started before the clock starts, as a dashboard or a
@@ -97,7 +106,7 @@ def cost_table(scenario: Scenario, args) -> dict[tuple[float, int], float]:
         one = None
         for batch in BATCHES:
             must = (scale, batch) in ((RATIO_SCALE, 1), (RATIO_SCALE, RATIO_BATCH)) or batch == 1
-            estimate = None if one is None else one * batch
+            estimate = None if one is None else one * batch / expected_workers(batch, args.workers)
             if not (args.all or must) and estimate is not None and estimate > args.cap:
                 cells.append(f"{'skipped':>18}")
                 skipped.append(f"scale {scale} x {batch} (about {estimate:,.0f} s)")
