@@ -491,7 +491,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", help="also write the comparison and what its ranges cover as JSON to this file (must not exist)")
     p.add_argument("--behaviour", choices=("ensemble", "point", "documented"), default="ensemble",
                    help="ensemble (default): replication r runs estimated parameter set r; point: the point estimate; "
-                        "documented: behaviour.toml values (all three are the documented values until an estimate "
+                        "documented: behaviour.toml values (all three are the documented values when no estimate "
                         "is committed)")
     p.add_argument("--evidence-file", default=str(EVIDENCE_FILE), help="studies file (default calibration/evidence.toml)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")

@@ -65,3 +65,15 @@ def build(raw: dict):
 @pytest.fixture
 def small_city_dict():
     return small_city()
+
+
+@pytest.fixture(scope="module")
+def documented_behaviour():
+    """Run a module's simulations on the documented behaviour values (model/parameters/behaviour.toml), not the
+    committed estimate: for tests whose sizes were derived by hand from those values (each such module says so).
+    Runs made in a subprocess still use the committed estimate."""
+    from model.parameters import ensemble
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ensemble, "committed_ensemble", lambda folder=None: None)
+        yield

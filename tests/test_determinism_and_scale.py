@@ -9,6 +9,10 @@ import pytest
 from conftest import build, small_city
 from model.runner import run_scenario
 
+# Sizes here were derived by hand from the documented behaviour values (model/parameters/behaviour.toml), and
+# comparisons across replications need one behaviour, not ensemble set r in replication r: run on those values.
+pytestmark = pytest.mark.usefixtures("documented_behaviour")
+
 VOUCHER = {"kind": "voucher", "sectors": ["catering", "daily_goods"], "face_value_yuan": 20, "threshold_yuan": 60,
            "budget_yuan": 300000, "start_date": "2023-02-03", "end_date": "2023-02-28", "release_every_days": 7}
 CARS = {"kind": "car_subsidy", "subsidy_rate": 0.05, "budget_yuan": 3e6, "start_date": "2023-02-01",

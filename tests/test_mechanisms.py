@@ -14,6 +14,10 @@ from model.rng import RandomStreams
 from model.simulation import simulate_replication
 from model.sectors import SECTOR_INDEX
 
+# Sizes here were derived by hand from the documented behaviour values (model/parameters/behaviour.toml), and
+# comparisons across replications need one behaviour, not ensemble set r in replication r: run on those values.
+pytestmark = pytest.mark.usefixtures("documented_behaviour")
+
 
 def run_pair(raw: dict, scale: float = 1.0, seed: int = 11):
     return simulate_replication(build(raw), scale, RandomStreams.from_seed(seed), tool_breakdown=False)
