@@ -140,3 +140,23 @@ def test_the_check_catches_a_moved_figure_and_refuses_a_quick_or_foreign_estimat
     (folder / "estimation_manifest.json").write_text(json.dumps({**made, "scale": made["scale"] * 2}), encoding="utf-8")
     with pytest.raises(EstimationError, match="other \\[method\\] seed or scales"):
         reproduce_fit(folder, CONFIG, STUDIES, simulate=replay)
+
+
+def test_the_target_search_runs_replication_r_on_ensemble_set_r_as_run_does():
+    """The budget search's probability spans the behaviour ensemble, as its output says: each replication at a
+    budget gives the same 社零 as run_scenario's replication (ensemble set r), which differs between sets."""
+    from conftest import build
+    from model.planning.target import evaluate_budget
+    from model.runner import run_scenario
+    from test_target import voucher_plan
+
+    raw = voucher_plan()
+    raw["city"]["households"]["value"] = 4000
+    run = run_scenario(build(raw), scale=0.5, seed=2, replications=2, tool_breakdown=False, workers=1)
+    levels = [r["retail_sales_policy"] for r in run.replications]
+    assert [m.split(" (")[0] for m in run.manifest["replication_behaviour"]] == ["ensemble set 0 of 60",
+                                                                                 "ensemble set 1 of 60"]
+    point = evaluate_budget(raw, "<test>", "v", "spring", 200000, step=0, scale=0.5, seed=2, replications=2,
+                            purpose="test")
+    assert point.indicator_mean == pytest.approx(np.mean(levels), rel=1e-12)
+    assert point.indicator_p05 == pytest.approx(np.percentile(levels, 5), rel=1e-12)

@@ -39,7 +39,7 @@ import numpy as np
 
 from model.economy import CityEconomy
 from model.rng import RandomStreams
-from model.simulation import prior_period_run
+from model.simulation import prior_period_run, replication_behaviour
 from model.summary import evaluate_target, target_met
 from model.scenario import Scenario, Target, get_field, scenario_from_dict, set_field, variant_overrides
 
@@ -229,14 +229,17 @@ def evaluate_budget(raw: dict[str, Any], origin: str, tool: str, target_name: st
     the prior-period runs of the search ``token`` themselves.
     """
     scenario = scenario_from_dict(raw_with_budget(raw, tool, budget_yuan, origin), origin)
+    # Replication r runs the behaviour run_scenario gives it (ensemble set r of the committed estimate), chosen
+    # here in the parent, so the probability spans what the evidence leaves open, as the output says it does.
+    scenarios = [replication_behaviour(scenario, r)[0] for r in range(replications)]
     priors = {} if priors is None else priors
     if workers > 1:
         from model.runner import ReplicationPool
 
         outcomes = ReplicationPool.shared(workers).map(
-            _worker_outcome, [(token, scenario, target_name, tool, scale, seed, r) for r in range(replications)])
+            _worker_outcome, [(token, scenarios[r], target_name, tool, scale, seed, r) for r in range(replications)])
     else:
-        outcomes = [_replication_outcome(scenario, target_name, tool, scale, seed, r, priors)
+        outcomes = [_replication_outcome(scenarios[r], target_name, tool, scale, seed, r, priors)
                     for r in range(replications)]
     values = [value for value, _, _ in outcomes]
     met = [m for _, m, _ in outcomes]
