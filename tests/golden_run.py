@@ -48,6 +48,39 @@ TOOLS = {
               "start_date": "2023-05-01", "end_date": "2023-06-15"},
     "tourism": {"kind": "tourism_voucher", "face_value_yuan": 50.0, "budget_yuan": 60000.0,
                 "start_date": "2023-04-01", "end_date": "2023-04-30"},
+    "fuel": {"kind": "fuel_coupon", "face_value_yuan": 50.0, "self_drive_visitor_share": 0.4,
+             "fuel_per_visit_yuan": 200.0, "budget_yuan": 20000.0, "start_date": "2023-05-01", "end_date": "2023-05-31"},
+    "local_trips": {"kind": "resident_tourism", "face_value_yuan": 50.0, "budget_yuan": 20000.0,
+                    "trips_per_household_per_year": 2.0, "ticket_discount_share": 0.2, "lodging_discount_share": 0.1,
+                    "campaign_trip_uplift_share": 0.05, "trip_lodging_yuan": 300.0, "trip_tickets_yuan": 100.0,
+                    "trip_catering_yuan": 150.0, "trip_goods_yuan": 60.0,
+                    "start_date": "2023-04-01", "end_date": "2023-05-31"},
+    "sports": {"kind": "sports_voucher", "face_value_yuan": 20.0, "spend_per_use_yuan": 100.0, "goods_share": 0.3,
+               "budget_yuan": 10000.0, "start_date": "2023-03-01", "end_date": "2023-04-30"},
+    "canteens": {"kind": "purchasing_quota", "budget_yuan": 0.0, "purchases_yuan_per_year": 2000000.0,
+                 "quota_share": 0.3, "share_meeting_quota_before": 0.1, "compliance_share": 0.8,
+                 "local_seller_share": 0.8, "local_share_before": 0.6,
+                 "start_date": "2023-03-01", "end_date": "2023-06-30"},
+    "night_buses": {"kind": "night_access", "budget_yuan": 10000.0, "stall_cost_reduction_share": 0.2,
+                    "parking_saving_per_visit_yuan": 2.0, "bus_saving_per_visit_yuan": 1.0,
+                    "bus_subsidy_per_night_yuan": 100.0, "start_date": "2023-05-15", "end_date": "2023-06-30"},
+    "morning": {"kind": "morning_market", "budget_yuan": 10000.0, "market_share_of_spending": 0.05,
+                "discount_face_yuan": 5.0, "discount_threshold_yuan": 30.0,
+                "start_date": "2023-04-01", "end_date": "2023-05-31"},
+    "promotion": {"kind": "firm_promotion", "budget_yuan": 0.0, "sectors": ["fuel", "daily_goods"],
+                  "discount_share": 0.05, "participating_sales_share": 0.3,
+                  "start_date": "2023-06-01", "end_date": "2023-06-14"},
+}
+
+#: Each newer kind's own summary figures (``tools.NAME.<entry>.<figure>``), so a change to its mechanism
+#: moves the golden file even where its effect on the city's totals is small.
+KIND_FIGURES = {
+    "resident_trips": ("extra_trips", "new_retail_sales", "non_retail_sales_change"),
+    "sports": ("new_purchase_share", "new_services_outside_retail", "new_retail_sales"),
+    "purchasing_quota": ("purchases_moved", "retail_sales_change"),
+    "night_access": ("nights", "bus_nights"),
+    "morning_market": ("discounted_transactions", "induced_sales", "pulled_forward"),
+    "promotion": ("induced_sales", "pulled_forward", "firms_discount"),
 }
 
 
@@ -69,7 +102,8 @@ def golden_figures() -> dict[str, float]:
         out[f"baseline.{sector}"] = float(base.books.retail[:, :, i].sum())
         out[f"uplift.{sector}"] = summary["uplift_by_sector"][sector]
         out[f"supported_any.{sector}"] = float(pol.books.supported_any[:, i].sum())
-    out["uplift.lodging"] = summary["non_retail_uplift"]["lodging"]
+    for key, value in summary["non_retail_uplift"].items():
+        out[f"uplift.{key}"] = value
     for key in ("measured_uplift", "channel_switching"):
         out[f"platform.{key}"] = summary["platform"][key]
     out["uplift_above_quota_share"] = summary["uplift_above_quota_share"]
@@ -79,6 +113,10 @@ def golden_figures() -> dict[str, float]:
         if "vouchers" in tool:
             out[f"tools.{name}.redeemed"] = tool["vouchers"]["redeemed"]
             out[f"tools.{name}.issued"] = tool["vouchers"]["issued"]
+        for entry, keys in KIND_FIGURES.items():
+            for key in keys:
+                if entry in tool:
+                    out[f"tools.{name}.{entry}.{key}"] = tool[entry][key]
     for model, label in ((pol, "policy"), (base, "baseline")):
         books = model.books_with_payback
         out[f"{label}.cars_sold"] = float(books.cars_sold.sum())
