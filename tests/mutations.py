@@ -312,7 +312,8 @@ MUTATIONS: tuple[Mutation, ...] = (
              "return np.ones_like(used_value_yuan, dtype=bool)",
              ("tests/test_durables.py::test_scrappage_subsidy_is_claimed_only_when_scrapping_beats_selling",)),
     Mutation("dealer rewards never paid", "model/tools/car_subsidy.py",
-             "dealer.rewards_yuan += self.fund.pay(tool.dealer_reward_yuan, \"merchant\", day)", "pass",
+             "dealers[i].rewards_yuan += self.fund.pay_merchants(np.array([tool.dealer_reward_yuan]), np.array([i]), day)[1]",
+             "pass",
              (GOLDEN,)),
     # ---------------------------------------------------------------- tools/appliance_trade_in.py
     Mutation("rural-only appliance subsidy paid to urban households too", "model/tools/appliance_trade_in.py",
