@@ -77,3 +77,15 @@ def test_bad_arguments_are_refused(tmp_path):
     assert proc.returncode == 2 and "must be in (0, 1]" in proc.stderr
     proc = run_cli(str(tmp_path / "missing.toml"), "--out", str(tmp_path / "y"))
     assert proc.returncode == 2 and "missing.toml" in proc.stderr and "no such file" in proc.stderr
+
+
+def test_printed_money_keeps_its_unit_when_the_interval_rounds_to_the_mean():
+    """Pingliang's appliance pool, paid in full in every replication, differs between replications only in float
+    noise: it printed as 'outlay 399' with no unit. Sizes by hand: 3,989,973.70 yuan is 399 万元."""
+    from model.commands.run import _wan, _yi
+
+    paid = {"mean": 3989973.6959208897, "p05": 3989973.6959208883, "p95": 3989973.6959208907}
+    assert _wan(paid) == "399 万元"
+    assert _wan({"mean": 3.0e7, "p05": 2.0e7, "p95": 5.0e7}) == "3,000 万元 (90%: 2,000 to 5,000)"
+    assert _wan(4.0e6) == "400 万元"
+    assert _yi({"mean": 1.64e10, "p05": 1.56e10, "p95": 1.70e10}) == "164 亿元 (90%: 156 to 170)"

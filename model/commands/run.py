@@ -37,8 +37,10 @@ def _money(value, unit: float, unit_name: str) -> str:
     e = _estimate(value, unit)
     if e["mean"] is None:
         return "—"
-    return fmt_estimate(e, "en").replace(" (", f" {unit_name} (90%: ", 1) if e["n"] > 1 else \
-        f"{fmt_estimate(e, 'en')} {unit_name}"
+    text = fmt_estimate(e, "en")
+    # An interval that rounds to the mean is not printed (it differed only in float noise, e.g. a budget paid
+    # in full in every replication), and the unit must still follow the figure.
+    return text.replace(" (", f" {unit_name} (90%: ", 1) if " (" in text else f"{text} {unit_name}"
 
 
 def _yi(value) -> str:
