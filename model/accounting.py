@@ -294,7 +294,8 @@ class DailyBooks:
         return self.subsidised_units[tool]
 
 
-def _close(a: float, b: float, scale: float) -> bool:
+def amounts_agree(a: float, b: float, scale: float) -> bool:
+    """Whether two amounts agree to the identities' tolerance (relative to ``scale``, plus a micro-yuan)."""
     return abs(a - b) <= RELATIVE_TOLERANCE * max(abs(scale), 1.0) + 1e-6
 
 
@@ -313,9 +314,9 @@ def check_accounts(model) -> None:
             if paid > fund.budget_by_level[level] * (1 + RELATIVE_TOLERANCE) + 1e-6:
                 problems.append(f"tool {fund.tool_name}: {level} outlay {paid:,.2f} exceeds its budget {fund.budget_by_level[level]:,.2f}")
         payments = sum(fund.paid_by_payee.values())
-        if not _close(payments, fund.paid_yuan, fund.budget_yuan):
+        if not amounts_agree(payments, fund.paid_yuan, fund.budget_yuan):
             problems.append(f"tool {fund.tool_name}: outlay {fund.paid_yuan:,.2f} differs from payments {payments:,.2f}")
-        if not _close(fund.daily_outlay.sum(), fund.paid_yuan, fund.budget_yuan):
+        if not amounts_agree(fund.daily_outlay.sum(), fund.paid_yuan, fund.budget_yuan):
             problems.append(f"tool {fund.tool_name}: daily outlay sums to {fund.daily_outlay.sum():,.2f}, not {fund.paid_yuan:,.2f}")
     for fund in model.funds.values():
         problems.extend(fund.pacing_problems())
@@ -326,7 +327,7 @@ def check_accounts(model) -> None:
         problems.append(f"a household's savings went negative ({lowest:,.2f} yuan)")
     total = books.retail.sum()
     running = books.retail_running_total.sum()
-    if not _close(total, running, running):
+    if not amounts_agree(total, running, running):
         problems.append(f"breakdowns sum to {total:,.2f} but sales booked total {running:,.2f}")
     by_day = books.retail.sum(axis=(1, 2, 3, 4))
     worst = np.max(np.abs(by_day - books.retail_running_total)) if books.days else 0.0
@@ -366,7 +367,7 @@ def _stock_flow_problems(model, books: DailyBooks) -> list[str]:
         paid = model.funds[name].paid_yuan
         counts = books.vouchers[name]
         expected = face * float(counts.redeemed.sum()) + float(counts.partial_value_yuan.sum())
-        if not _close(paid, expected, max(paid, expected)):
+        if not amounts_agree(paid, expected, max(paid, expected)):
             problems.append(f"tool {name}: outlay {paid:,.2f} differs from face value x vouchers redeemed + value "
                             f"drawn from stored-value vouchers not spent in full {expected:,.2f}")
     retail_total = float(books.retail.sum())
@@ -374,7 +375,7 @@ def _stock_flow_problems(model, books: DailyBooks) -> list[str]:
     switched = float(books.channel_switching.sum())
     platform = float(books.platform_sales.sum())
     expected_platform = books.platform_payment_share * (retail_total - only) + only + switched
-    if not _close(platform, expected_platform, max(retail_total, switched)):
+    if not amounts_agree(platform, expected_platform, max(retail_total, switched)):
         problems.append(f"sales through the voucher platform {platform:,.2f} != its share "
                         f"{books.platform_payment_share:g} of sales not paid wholly through it "
                         f"{retail_total - only:,.2f} + sales paid wholly through it {only:,.2f} + channel switching "

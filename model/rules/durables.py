@@ -72,6 +72,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.accounting import amounts_agree
 from model.households import first_car_hazard_per_year, windfall_mpc
 from model.sectors import SECTOR_INDEX
 
@@ -557,7 +558,7 @@ class DurableMarket:
                             f"but {self.pool_rows.size} are in the market ({int(self.in_market.sum())} items marked)")
         sold = books.cars_sold if self.kind == "cars" else books.appliances_sold
         weight = self.model.households.weight
-        if abs(float(sold.sum()) - led.bought * weight) > 1e-9 * max(led.bought * weight, 1.0) + 1e-6:
+        if not amounts_agree(float(sold.sum()), led.bought * weight, led.bought * weight):
             problems.append(f"{label}: {float(sold.sum()):,.1f} sold in the books, but {led.bought} purchases x "
                             f"weight {weight:,.3f} = {led.bought * weight:,.1f}")
         return problems

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.accounting import amounts_agree
 from model.sectors import SECTOR_INDEX
 from model.tools.base import ControlSpec, Tool, ToolEffect, ToolKind, setting
 
@@ -104,7 +105,7 @@ class FirmPromotion(ToolEffect):
         problems = []
         cofunding = float(self.model.books.merchant_cofunding.get(tool.name, np.zeros(1)).sum())
         expected = self.promoted_yuan * tool.discount_share
-        if abs(cofunding - expected) > 1e-9 * max(expected, 1.0) + 1e-6:
+        if not amounts_agree(cofunding, expected, expected):
             problems.append(f"tool {tool.name}: firms' discounts booked {cofunding:,.2f} != discount share × "
                             f"promoted purchases {expected:,.2f}")
         if self.pulled_forward_yuan > self.induced_yuan * (1 + 1e-9) + 1e-6:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from model.accounting import amounts_agree
 from model.sectors import SECTOR_INDEX
 from model.tools.base import BUDGET_CONTROL, ControlSpec, Tool, ToolEffect, ToolKind, setting
 
@@ -117,7 +118,7 @@ class MorningMarket(ToolEffect):
     def account_problems(self) -> list[str]:
         paid = self.fund.paid_yuan
         expected = self.transactions_paid * self.tool.discount_face_yuan
-        if abs(paid - expected) > 1e-9 * max(expected, 1.0) + 1e-6:
+        if not amounts_agree(paid, expected, expected):
             return [f"tool {self.tool.name}: outlay {paid:,.2f} != discount × transactions paid {expected:,.2f}"]
         return []
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.accounting import amounts_agree
 from model.rules.night_economy import NightOffer
 from model.sectors import SECTOR_INDEX
 from model.tools.base import BUDGET_CONTROL, ControlSpec, Tool, ToolEffect, ToolKind, setting
@@ -106,7 +107,7 @@ class NightAccess(ToolEffect):
         tool = self.tool
         expected = self.bus_nights * tool.bus_subsidy_per_night_yuan
         paid = self.fund.paid_yuan
-        if abs(paid - expected) > 1e-9 * max(expected, 1.0) + 1e-6:
+        if not amounts_agree(paid, expected, expected):
             return [f"tool {tool.name}: outlay {paid:,.2f} != bus subsidy × nights the buses ran {expected:,.2f}"]
         return []
 

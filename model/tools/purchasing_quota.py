@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.accounting import amounts_agree
 from model.sectors import SECTOR_INDEX, SECTORS
 from model.tools.base import BUDGET_CONTROL, ControlSpec, Tool, ToolEffect, ToolKind, setting
 
@@ -96,7 +97,7 @@ class PurchasingQuota(ToolEffect):
         tool = self.tool
         problems = []
         expected = self.moved_yuan * (tool.local_seller_share - tool.local_share_before)
-        if abs(self.local_change_yuan - expected) > 1e-9 * max(abs(expected), 1.0) + 1e-6:
+        if not amounts_agree(self.local_change_yuan, expected, expected):
             problems.append(f"tool {tool.name}: sales change booked {self.local_change_yuan:,.2f} != purchases moved "
                             f"× (local seller share − local share before) {expected:,.2f}")
         days = (tool.end - tool.start).days + 1

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.accounting import amounts_agree
 from model.sectors import FLOW_SECTORS, SECTOR_INDEX
 from model.tools.base import (BUDGET_CONTROL, ControlSpec, Tool, ToolEffect, ToolKind, check_quantity_within_budget,
                               quantity_from_budget, setting)
@@ -179,7 +180,7 @@ class ResidentTourismProgramme(ToolEffect):
         tool = self.tool
         expected = self.extra_trips * (tool.trip_catering_yuan + tool.trip_goods_yuan) * (
             1.0 - self.model.params.resident_trip_displaced_share)
-        if abs(self.new_retail_yuan - expected) > 1e-9 * max(expected, 1.0) + 1e-6:
+        if not amounts_agree(self.new_retail_yuan, expected, expected):
             problems.append(f"tool {tool.name}: new 社零 booked {self.new_retail_yuan:,.2f} != extra trips × "
                             f"their new catering and goods {expected:,.2f}")
         return problems

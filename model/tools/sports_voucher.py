@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.accounting import amounts_agree
 from model.sectors import FLOW_SECTORS, SECTOR_INDEX
 from model.tools.base import (BUDGET_CONTROL, ControlSpec, Tool, ToolEffect, ToolKind, check_quantity_within_budget,
                               quantity_from_budget, setting)
@@ -120,7 +121,7 @@ class SportsVoucherProgramme(ToolEffect):
         used = float(counts.redeemed.sum()) if counts is not None else 0.0
         expected = used * self.tool.spend_per_use_yuan * self.new_share
         booked = self.new_retail_yuan + self.new_services_yuan
-        if abs(booked - expected) > 1e-9 * max(expected, 1.0) + 1e-6:
+        if not amounts_agree(booked, expected, expected):
             problems.append(f"tool {self.tool.name}: new spending booked {booked:,.2f} != vouchers used × spend per "
                             f"use × new share {expected:,.2f}")
         return problems

@@ -89,7 +89,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
-from model.accounting import RELATIVE_TOLERANCE
+from model.accounting import amounts_agree
 from model.households import windfall_mpc
 from model.rules.durables import windfall_to_durables
 from model.merchants import opt_in_to_voucher
@@ -711,16 +711,16 @@ class VoucherProgramme(ToolEffect):
             problems.append(f"tool {name}: vouchers issued {issued} != redeemed {redeemed} + expired {expired} + outstanding {outstanding}")
         counts = self.model.books.voucher_counts(name)
         w = self.model.households.weight
-        if not _close(counts.issued.sum(), issued * w, issued * w):
+        if not amounts_agree(counts.issued.sum(), issued * w, issued * w):
             problems.append(f"tool {name}: daily issued sums to {counts.issued.sum():,.1f}, not {issued * w:,.1f}")
-        if not _close(counts.redeemed.sum(), redeemed * w, issued * w):
+        if not amounts_agree(counts.redeemed.sum(), redeemed * w, issued * w):
             problems.append(f"tool {name}: daily redeemed sums to {counts.redeemed.sum():,.1f}, not {redeemed * w:,.1f}")
-        if not _close(counts.outstanding[-1], outstanding * w, issued * w):
+        if not amounts_agree(counts.outstanding[-1], outstanding * w, issued * w):
             problems.append(f"tool {name}: outstanding at the end {counts.outstanding[-1]:,.1f}, not {outstanding * w:,.1f}")
         face = self.tool.face_value_yuan
         drawn = float((face - self.balance_yuan).sum()) * w
         booked = face * float(counts.redeemed.sum()) + float(counts.partial_value_yuan.sum())
-        if not _close(drawn, booked, face * issued * w):
+        if not amounts_agree(drawn, booked, face * issued * w):
             problems.append(f"tool {name}: value drawn from its vouchers {drawn:,.2f} != face value x redeemed + "
                             f"partial draws {booked:,.2f}")
         return problems
@@ -784,10 +784,6 @@ class _Decision:
     cash_gain_yuan: np.ndarray
     trade_up_yuan: np.ndarray
     value_used_yuan: np.ndarray
-
-
-def _close(a: float, b: float, scale: float) -> bool:
-    return abs(a - b) <= RELATIVE_TOLERANCE * max(abs(scale), 1.0) + 1e-6
 
 
 TOOL_KIND = ToolKind(
