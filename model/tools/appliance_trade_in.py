@@ -60,11 +60,6 @@ class ApplianceTradeInTool(Tool):
             amount = min(amount, self.max_subsidy_per_item_yuan)
         return amount
 
-    def max_discount_share(self, durable: str, params) -> float:
-        if durable != "appliances":
-            return 0.0
-        return self.subsidy_at(params.appliance_price_yuan) / params.appliance_price_yuan + self.merchant_discount_rate
-
 
 def appliance_subsidy_for(tool: ApplianceTradeInTool, price_yuan: float, age_years: np.ndarray,
                           channel_draw: np.ndarray | None = None, rural: np.ndarray | None = None

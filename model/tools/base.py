@@ -107,10 +107,6 @@ class Tool:
         """The last day anything the tool handed out can still be used (its end date unless it says otherwise)."""
         return self.end
 
-    def max_discount_share(self, durable: str, params) -> float:
-        """The largest share of a ``durable`` good's price this tool could take off (0 if it does not subsidise it)."""
-        return 0.0
-
 
 #: Fields every tool has (read by ``read_tool`` itself), and file keys that are notes, not settings.
 #: ``title`` and ``title_en`` name the tool in reports (see model.scenario.TITLE_KEYS); they change nothing in a run.

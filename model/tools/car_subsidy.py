@@ -79,11 +79,6 @@ class CarSubsidyTool(Tool):
             amount = min(amount, self.max_subsidy_per_car_yuan)
         return amount
 
-    def max_discount_share(self, durable: str, params) -> float:
-        if durable != "cars":
-            return 0.0
-        return self.subsidy_at(params.car_price_yuan) / params.car_price_yuan
-
 
 def _validate(values, r, t, path, common, context) -> None:
     if values["subsidy_per_car_yuan"] == 0 and values["subsidy_rate"] == 0:
