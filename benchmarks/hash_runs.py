@@ -40,7 +40,9 @@ from model.summary import replication_summary  # noqa: E402
 
 def feed(h: "hashlib._Hash", value, seen: set[int] | None = None) -> None:
     """Feed ``value`` into ``h``: arrays by dtype, shape and bytes, floats by their bytes, containers in order."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) and value.dtype.hasobject:
+        feed(h, value.tolist())  # the objects, not their addresses
+    elif isinstance(value, np.ndarray):
         h.update(f"nd{value.dtype.str}{value.shape}".encode())
         h.update(np.ascontiguousarray(value).tobytes())
     elif isinstance(value, (float, np.floating)):

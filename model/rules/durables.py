@@ -144,6 +144,86 @@ def windfall_to_durables(model, rows: np.ndarray, windfall_yuan: np.ndarray) -> 
 ENTRY_DRAWS = ("patience", "eligibility", "draw", "value_z", "claim")
 
 
+class EntryColumns:
+    """The entries of one stock (planned purchases, or items in the market) as named columns, in order of entry.
+
+    The entries live in positions [start, end) of buffers with room to grow, so adding a day's entries costs
+    what they are, not a copy of the whole stock (capacity grows by half again when full), dropping the
+    oldest entries moves ``start``, and removing others moves the rest up in their order. ``column(name)``
+    is a view of the current entries: valid until the stock next changes.
+
+    Attributes:
+        start, end: the current entries' positions in the buffers.
+    """
+
+    def __init__(self, dtypes: dict[str, type]):
+        self._buffers = {name: np.zeros(0, dtype=dtype) for name, dtype in dtypes.items()}
+        self.start = 0
+        self.end = 0
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def column(self, name: str) -> np.ndarray:
+        """A view of column ``name`` of the current entries."""
+        return self._buffers[name][self.start:self.end]
+
+    def append(self, columns: dict[str, np.ndarray]) -> None:
+        """Add entries at the end (every column given, all of one length)."""
+        added = len(next(iter(columns.values())))
+        if added == 0:
+            return
+        size = len(self)
+        capacity = len(next(iter(self._buffers.values())))
+        if self.end + added > capacity:
+            grown = max(capacity, size + added + (size + added) // 2, 256)
+            for name, buffer in self._buffers.items():
+                moved = buffer if grown == capacity else np.empty(grown, dtype=buffer.dtype)
+                moved[:size] = buffer[self.start:self.end]
+                self._buffers[name] = moved
+            self.start, self.end = 0, size
+        for name, values in columns.items():
+            self._buffers[name][self.end:self.end + added] = values
+        self.end += added
+
+    def drop_first(self, count: int) -> None:
+        """Remove the ``count`` oldest entries."""
+        self.start += count
+
+    def keep_only(self, positions: np.ndarray) -> None:
+        """Keep the entries at ``positions`` (ascending indices into the current entries), in their order."""
+        kept = positions.size
+        for name, buffer in self._buffers.items():
+            buffer[:kept] = buffer[self.start:self.end].take(positions)
+        self.start, self.end = 0, kept
+
+    def take(self, positions: np.ndarray) -> dict[str, np.ndarray]:
+        """Copies of the entries at ``positions`` (indices into the current entries), by column."""
+        return {name: buffer[self.start:self.end].take(positions) for name, buffer in self._buffers.items()}
+
+
+def first_occurrences(keys: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """Mask keeping the first occurrence of each value of ``keys`` (what ``np.unique(keys, return_index=True)``
+    picks), in time linear in ``keys.size``.
+
+    ``scratch`` is an integer array longer than the largest key; its contents are overwritten and do not
+    matter. Each entry writes its position to its key's slot: an entry that reads back its own position while
+    every entry does has a key of its own; the keys of entries that read back another's are the repeated
+    ones, and only among those are first occurrences sought by sorting.
+    """
+    positions = np.arange(keys.size, dtype=scratch.dtype)
+    scratch[keys] = positions
+    alone = scratch[keys] == positions
+    if alone.all():
+        return alone
+    scratch[keys[~alone]] = -1
+    repeated = np.flatnonzero(scratch[keys] == -1)
+    alone[repeated] = False
+    _, first = np.unique(keys[repeated], return_index=True)
+    alone[repeated[first]] = True
+    return alone
+
+
 @dataclass
 class DurableStockLedger:
     """Flows into and out of the stocks of planned purchases and of households in the market (items, unweighted).
@@ -214,18 +294,51 @@ class DurableMarket:
             float(self.first_hazard.max(initial=0.0)))
         self.ledger = DurableStockLedger()
         self.planned = np.zeros((hh.n, self.items), dtype=bool)
-        self.plan_rows = np.zeros(0, dtype=np.int64)
-        self.plan_items = np.zeros(0, dtype=np.int64)
-        self.plan_day = np.zeros(0, dtype=np.int64)
-        self.plan_draws = {k: np.zeros(0) for k in ENTRY_DRAWS}
+        # The planned purchases in the order they were planned, which is also the order of their days.
+        self._plans = EntryColumns({"rows": np.int64, "items": np.int64, "day": np.int64,
+                                    **{k: np.float64 for k in ENTRY_DRAWS}})
         self.in_market = np.zeros((hh.n, self.items), dtype=bool)
-        self.pool_rows = np.zeros(0, dtype=np.int64)
-        self.pool_items = np.zeros(0, dtype=np.int64)
-        self.pool_progress = np.zeros(0)
-        self.pool_draws = {k: np.zeros(0) for k in ENTRY_DRAWS}
+        self._pool = EntryColumns({"rows": np.int64, "items": np.int64, "progress": np.float64,
+                                   **{k: np.float64 for k in ENTRY_DRAWS}})
         self.windfall_pending_yuan = np.zeros(hh.n)
+        self._windfall_rows: list[np.ndarray] = []  # the rows given windfalls since the last step
+        # Per-household scratch for finding a household's first item among today's buyers (several items each).
+        self._row_scratch = np.zeros(hh.n if self.items > 1 else 0, dtype=np.int32 if hh.n < 2**31 else np.int64)
         self._plans_seeded = False
         self._seed_pool(model.streams.get(f"{kind}-initial-market"))
+
+    # ------------------------------------------------------------ the stocks (views, valid until they next change)
+    @property
+    def plan_rows(self) -> np.ndarray:
+        return self._plans.column("rows")
+
+    @property
+    def plan_items(self) -> np.ndarray:
+        return self._plans.column("items")
+
+    @property
+    def plan_day(self) -> np.ndarray:
+        return self._plans.column("day")
+
+    @property
+    def plan_draws(self) -> dict[str, np.ndarray]:
+        return {k: self._plans.column(k) for k in ENTRY_DRAWS}
+
+    @property
+    def pool_rows(self) -> np.ndarray:
+        return self._pool.column("rows")
+
+    @property
+    def pool_items(self) -> np.ndarray:
+        return self._pool.column("items")
+
+    @property
+    def pool_progress(self) -> np.ndarray:
+        return self._pool.column("progress")
+
+    @property
+    def pool_draws(self) -> dict[str, np.ndarray]:
+        return {k: self._pool.column(k) for k in ENTRY_DRAWS}
 
     # ------------------------------------------------------------ state helpers
     def _owned(self, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
@@ -233,8 +346,13 @@ class DurableMarket:
             return np.ones(rows.size, dtype=bool)
         return self.owns[rows, items]
 
-    def _decision_hazard_per_year(self, rows: np.ndarray, items: np.ndarray, day: int) -> np.ndarray:
-        age = (day - self.purchase_day[rows, items]) / DAYS_PER_YEAR
+    def _decision_hazard_per_year(self, rows: np.ndarray, items: np.ndarray, day: int,
+                                  flat: np.ndarray | None = None) -> np.ndarray:
+        """Hazard of deciding to buy, per year, for each household-item (``flat``: rows x items + items, if known)."""
+        purchase_day = self.purchase_day[rows, items] if flat is None else self.purchase_day.reshape(-1)[flat]
+        age = (day - purchase_day) / DAYS_PER_YEAR
+        if self.owns is None:  # appliances: every item owned
+            return weibull_hazard_per_year(age, self.shape, self.scale_years)
         owned = self._owned(rows, items)
         return np.where(owned, weibull_hazard_per_year(age, self.shape, self.scale_years), self.first_hazard[rows])
 
@@ -282,36 +400,44 @@ class DurableMarket:
     def _enter(self, rows: np.ndarray, items: np.ndarray, draws: dict[str, np.ndarray]) -> int:
         """Put items in the market (those already in it stay as they are); returns how many entered."""
         fresh = ~self.in_market[rows, items] & self._first_of_each(rows, items, self.items)
-        rows, items = rows[fresh], items[fresh]
+        if not fresh.all():
+            rows, items, draws = rows[fresh], items[fresh], {k: draws[k][fresh] for k in ENTRY_DRAWS}
         self.in_market[rows, items] = True
-        self.pool_rows = np.concatenate([self.pool_rows, rows])
-        self.pool_items = np.concatenate([self.pool_items, items])
-        self.pool_progress = np.concatenate([self.pool_progress, np.zeros(rows.size)])
-        for k in ENTRY_DRAWS:
-            self.pool_draws[k] = np.concatenate([self.pool_draws[k], draws[k][fresh]])
+        self._pool.append({"rows": rows, "items": items, "progress": np.zeros(rows.size),
+                           **{k: draws[k] for k in ENTRY_DRAWS}})
         return int(rows.size)
 
     def _add_plans(self, rows: np.ndarray, items: np.ndarray, day: int, draws: dict[str, np.ndarray]) -> None:
         """Plan purchases entering the market on ``day`` (items already planned or in the market are skipped)."""
         fresh = ~self.planned[rows, items] & ~self.in_market[rows, items] & self._first_of_each(rows, items, self.items)
         rows, items = rows[fresh], items[fresh]
+        if rows.size and len(self._plans) and day < self._plans.column("day")[-1]:
+            raise ValueError(f"durables {self.kind}: plans for day {day} after plans for a later day (the stock "
+                             "is kept in order of days, so those due are the first ones)")
         self.planned[rows, items] = True
-        self.plan_rows = np.concatenate([self.plan_rows, rows])
-        self.plan_items = np.concatenate([self.plan_items, items])
-        self.plan_day = np.concatenate([self.plan_day, np.full(rows.size, day, dtype=np.int64)])
-        for k in ENTRY_DRAWS:
-            self.plan_draws[k] = np.concatenate([self.plan_draws[k], draws[k][fresh]])
+        self._plans.append({"rows": rows, "items": items, "day": np.full(rows.size, day, dtype=np.int64),
+                            **{k: draws[k][fresh] for k in ENTRY_DRAWS}})
         self.ledger.planned += int(rows.size)
 
     def _take_plans(self, taken: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """Remove the planned purchases marked ``taken`` from the stock and return them."""
-        rows, items = self.plan_rows[taken], self.plan_items[taken]
-        draws = {k: v[taken] for k, v in self.plan_draws.items()}
-        keep = ~taken
+        taken_at = np.flatnonzero(taken)
+        entries = self._plans.take(taken_at)
+        rows, items = entries["rows"], entries["items"]
         self.planned[rows, items] = False
-        self.plan_rows, self.plan_items, self.plan_day = self.plan_rows[keep], self.plan_items[keep], self.plan_day[keep]
-        self.plan_draws = {k: v[keep] for k, v in self.plan_draws.items()}
-        return rows, items, draws
+        if taken_at.size == taken.size:
+            self._plans.drop_first(taken_at.size)
+        elif taken_at.size:
+            self._plans.keep_only(np.flatnonzero(~taken))
+        return rows, items, {k: entries[k] for k in ENTRY_DRAWS}
+
+    def _take_first_plans(self, count: int) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Remove the ``count`` oldest planned purchases (those due first) from the stock and return them."""
+        entries = self._plans.take(np.arange(count))
+        rows, items = entries["rows"], entries["items"]
+        self.planned[rows, items] = False
+        self._plans.drop_first(count)
+        return rows, items, {k: entries[k] for k in ENTRY_DRAWS}
 
     def candidates(self, rows: np.ndarray, items: np.ndarray, day: int, draws: dict[str, np.ndarray]
                    ) -> DurableCandidates:
@@ -343,6 +469,7 @@ class DurableMarket:
         """Windfalls households received today; they bring planned purchases forward at the next step."""
         if rows.size:
             np.add.at(self.windfall_pending_yuan, rows, np.broadcast_to(windfall_yuan, rows.shape))
+            self._windfall_rows.append(np.asarray(rows))
 
     # ------------------------------------------------------------ the day
     def step(self, day: int, multiplier: float, rng: np.random.Generator) -> None:
@@ -373,26 +500,35 @@ class DurableMarket:
         # Each candidate's draws are made before acceptance, so a candidate gets the same ones whether or not
         # it plans.
         draws = self._draws(rng, n_candidates)
-        rows, items = np.divmod(flat, self.items)
-        hazard = self._decision_hazard_per_year(rows, items, target_day) * multiplier / DAYS_PER_YEAR
+        if self.items == 1:
+            rows, items = flat, np.zeros(n_candidates, dtype=flat.dtype)
+        else:
+            rows, items = np.divmod(flat, self.items)
+        hazard = self._decision_hazard_per_year(rows, items, target_day, flat) * multiplier / DAYS_PER_YEAR
         enter = accept * bound_day < hazard
         self._add_plans(rows[enter], items[enter], target_day, {k: v[enter] for k, v in draws.items()})
 
     def _mature(self, day: int) -> None:
         """Planned purchases due today enter the market."""
-        due = self.plan_day <= day
-        if due.any():
-            rows, items, draws = self._take_plans(due)
+        # The stock is in order of days: those due are the first ones.
+        due = int(np.searchsorted(self.plan_day, day, side="right"))
+        if due:
+            rows, items, draws = self._take_first_plans(due)
             self.ledger.matured += int(rows.size)
             self._enter(rows, items, draws)
 
     def _pull_by_windfall(self, day: int) -> None:
         """Windfalls received since the last step bring planned purchases of their households forward."""
-        pending = self.windfall_pending_yuan
-        if not pending.any():
+        if not self._windfall_rows:
             return
-        self.windfall_pending_yuan = np.zeros_like(pending)
+        pending = self.windfall_pending_yuan
+        # Only the rows given windfalls since the last step can hold any.
+        given = self._windfall_rows[0] if len(self._windfall_rows) == 1 else np.concatenate(self._windfall_rows)
+        self._windfall_rows = []
+        if not pending[given].any():
+            return
         windfall = pending[self.plan_rows]
+        pending[given] = 0.0
         holding = windfall > 0
         if not holding.any():
             return
@@ -427,19 +563,25 @@ class DurableMarket:
         model = self.model
         hh = model.households
         params = model.params
-        if self.pool_rows.size == 0:
+        if len(self._pool) == 0:
             return
-        rows, items = self.pool_rows, self.pool_items
+        # Views of the pool, valid until the bought items leave it at the end.
+        rows, items, progress = self.pool_rows, self.pool_items, self.pool_progress
         offers = self._offers(day, rows, items, self.pool_draws)
-        gov_total = sum((gov for _, gov, _ in offers), np.zeros(rows.size))
-        merch_total = sum((merch for _, _, merch in offers), np.zeros(rows.size))
-        rate = multiplier / self.shopping_days * subsidy_hazard_multiplier((gov_total + merch_total) / self.price,
-                                                                           self.timing_elasticity)
-        self.pool_progress += rate
-        buying = np.flatnonzero(self.pool_progress >= self.pool_draws["patience"])
-        # One purchase of a kind per household a day keeps the savings check exact.
-        _, first = np.unique(rows[buying], return_index=True)
-        buying = buying[np.sort(first)]
+        if offers:
+            gov_total = sum((gov for _, gov, _ in offers), np.zeros(rows.size))
+            merch_total = sum((merch for _, _, merch in offers), np.zeros(rows.size))
+            rate = multiplier / self.shopping_days * subsidy_hazard_multiplier((gov_total + merch_total) / self.price,
+                                                                               self.timing_elasticity)
+        else:
+            # Without an offer the subsidy multiplier is (1 - 0)^(-elasticity) = 1 exactly.
+            rate = multiplier / self.shopping_days
+        progress += rate
+        buying = np.flatnonzero(progress >= self._pool.column("patience"))
+        # One purchase of a kind per household a day keeps the savings check exact: a household's first
+        # item in the pool's order. (With one item per household, each household is in the pool once.)
+        if self.items > 1:
+            buying = buying[first_occurrences(rows[buying], self._row_scratch)]
         # A buyer counts on a subsidy only if the pool can still pay it when its turn comes;
         # the savings check uses what it will actually get.
         gov_expected = np.zeros(buying.size)
@@ -509,8 +651,7 @@ class DurableMarket:
         keep[buying] = False
         self.in_market[buyers, bought] = False
         self.ledger.bought += int(buying.size)
-        self.pool_rows, self.pool_items, self.pool_progress = self.pool_rows[keep], self.pool_items[keep], self.pool_progress[keep]
-        self.pool_draws = {k: v[keep] for k, v in self.pool_draws.items()}
+        self._pool.keep_only(np.flatnonzero(keep))
 
     def _record_dealers(self, buying: np.ndarray, paid_mask: dict[str, np.ndarray], household_weight: float) -> None:
         """Each car goes to a dealer in proportion to its market share."""
@@ -519,9 +660,14 @@ class DurableMarket:
             return
         cum = np.cumsum([d.sales_weight for d in dealers])
         which = np.minimum(np.searchsorted(cum / cum[-1], self.pool_draws["draw"][buying]), len(dealers) - 1)
-        for i, dealer_index in enumerate(which):
-            tool_name = next((n for n, mask in paid_mask.items() if mask[i]), None)
-            dealers[dealer_index].record_sale(household_weight, self.price * household_weight, tool_name)
+        # Each sale's tool: the first (in the order of the tools) that paid for it, or none.
+        names = [None, *paid_mask]
+        tool_of = np.zeros(buying.size, dtype=np.int64)
+        for i in range(len(names) - 1, 0, -1):
+            tool_of[paid_mask[names[i]]] = i
+        revenue = self.price * household_weight
+        for dealer_index, tool in zip(which.tolist(), tool_of.tolist()):
+            dealers[dealer_index].record_sale(household_weight, revenue, names[tool])
 
     def _windfall(self, day: int, buyers: np.ndarray, received: np.ndarray) -> None:
         """A subsidy received is cash the household did not have to spend: part of it is spent later."""
