@@ -1,8 +1,8 @@
 """The durable markets' bookkeeping helpers (``model/rules/durables.py``) against their plain definitions.
 
-``first_occurrences`` must pick what ``np.unique(keys, return_index=True)`` picks, whatever the scratch
-array holds; ``EntryColumns`` must hold the same entries, in the same order, as lists appended to, cut at
-the front and filtered would. The market's results rest on both being exact (the order of the pool is
+``first_item_of_each_household`` must pick what ``np.unique(rows, return_index=True)`` picks;
+``EntryColumns`` must hold the same entries, in the same order, as lists appended to, cut at the front
+and filtered would. The market's results rest on both being exact (the order of the pool is
 the order buyers are paid in).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from model.rules.durables import EntryColumns, first_occurrences
+from model.rules.durables import EntryColumns, first_item_of_each_household
 
 
 def by_unique(keys: np.ndarray) -> np.ndarray:
@@ -21,19 +21,22 @@ def by_unique(keys: np.ndarray) -> np.ndarray:
 
 
 @settings(max_examples=200, deadline=None)
-@given(keys=st.lists(st.integers(0, 40), max_size=60), stale=st.integers(-5, 100))
-def test_first_occurrences_are_those_unique_picks(keys, stale):
-    keys = np.array(keys, dtype=np.int64)
-    scratch = np.full(41, stale, dtype=np.int32)
-    assert (first_occurrences(keys, scratch) == by_unique(keys)).all()
+@given(seed=st.integers(0, 2**32 - 1), households=st.integers(1, 30), share=st.floats(0.05, 1.0))
+def test_first_item_of_each_household_is_what_unique_picks(seed, households, share):
+    """Entries of a pool (each household-item once, in any order), any subset of them in pool order."""
+    rng = np.random.default_rng(seed)
+    in_market = rng.random((households, 3)) < share
+    rows, _ = np.nonzero(in_market)
+    order = rng.permutation(rows.size)
+    rows = rows[order][rng.random(rows.size) < 0.7]
+    assert (first_item_of_each_household(rows, in_market) == by_unique(rows)).all()
 
 
-def test_first_occurrences_by_hand():
-    keys = np.array([3, 1, 3, 2, 1, 1, 7])
-    assert first_occurrences(keys, np.zeros(8, dtype=np.int64)).tolist() == [True, True, False, True, False, False,
-                                                                            True]
-    assert first_occurrences(np.array([4, 0, 2]), np.zeros(5, dtype=np.int32)).all()
-    assert first_occurrences(np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int32)).size == 0
+def test_first_item_of_each_household_by_hand():
+    in_market = np.array([[True, True, False], [False, True, False], [True, True, True], [False, False, True]])
+    rows = np.array([2, 0, 1, 2, 0, 3, 2])
+    assert first_item_of_each_household(rows, in_market).tolist() == [True, True, True, False, False, True, False]
+    assert first_item_of_each_household(np.zeros(0, dtype=np.int64), in_market).size == 0
 
 
 operations = st.lists(st.one_of(

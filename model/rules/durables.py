@@ -79,6 +79,9 @@ from model.sectors import SECTOR_INDEX
 DAYS_PER_YEAR = 365.0
 #: Ages beyond this are treated as this old when computing hazards (years).
 MAX_HAZARD_AGE_YEARS = 30.0
+#: Households per block when seeding the market on the first day (bounds that step's memory; results do not
+#: depend on it).
+SEED_BLOCK_HOUSEHOLDS = 1 << 18
 
 
 def weibull_hazard_per_year(age_years: np.ndarray, shape: float, scale: float) -> np.ndarray:
@@ -148,7 +151,7 @@ class EntryColumns:
     """The entries of one stock (planned purchases, or items in the market) as named columns, in order of entry.
 
     The entries live in positions [start, end) of buffers with room to grow, so adding a day's entries costs
-    what they are, not a copy of the whole stock (capacity grows by half again when full), dropping the
+    what they are, not a copy of the whole stock (capacity grows by a quarter when full), dropping the
     oldest entries moves ``start``, and removing others moves the rest up in their order. ``column(name)``
     is a view of the current entries: valid until the stock next changes.
 
@@ -176,7 +179,7 @@ class EntryColumns:
         size = len(self)
         capacity = len(next(iter(self._buffers.values())))
         if self.end + added > capacity:
-            grown = max(capacity, size + added + (size + added) // 2, 256)
+            grown = max(capacity, size + added + (size + added) // 4, 256)
             for name, buffer in self._buffers.items():
                 moved = buffer if grown == capacity else np.empty(grown, dtype=buffer.dtype)
                 moved[:size] = buffer[self.start:self.end]
@@ -202,26 +205,19 @@ class EntryColumns:
         return {name: buffer[self.start:self.end].take(positions) for name, buffer in self._buffers.items()}
 
 
-def first_occurrences(keys: np.ndarray, scratch: np.ndarray) -> np.ndarray:
-    """Mask keeping the first occurrence of each value of ``keys`` (what ``np.unique(keys, return_index=True)``
-    picks), in time linear in ``keys.size``.
+def first_item_of_each_household(rows: np.ndarray, in_market: np.ndarray) -> np.ndarray:
+    """Mask keeping each household's first entry among ``rows``, entries of the market's pool (what
+    ``np.unique(rows, return_index=True)`` picks), without sorting them all.
 
-    ``scratch`` is an integer array longer than the largest key; its contents are overwritten and do not
-    matter. Each entry writes its position to its key's slot: an entry that reads back its own position while
-    every entry does has a key of its own; the keys of entries that read back another's are the repeated
-    ones, and only among those are first occurrences sought by sorting.
+    A household with one item in the market (``in_market``, rows x items) has one entry in the pool, so
+    at most one here; only the entries of households with several items in the market are sorted.
     """
-    positions = np.arange(keys.size, dtype=scratch.dtype)
-    scratch[keys] = positions
-    alone = scratch[keys] == positions
-    if alone.all():
-        return alone
-    scratch[keys[~alone]] = -1
-    repeated = np.flatnonzero(scratch[keys] == -1)
-    alone[repeated] = False
-    _, first = np.unique(keys[repeated], return_index=True)
-    alone[repeated[first]] = True
-    return alone
+    several = np.count_nonzero(in_market[rows], axis=1) > 1
+    first = ~several
+    if several.any():
+        shared = np.flatnonzero(several)
+        first[shared[np.unique(rows[shared], return_index=True)[1]]] = True
+    return first
 
 
 @dataclass
@@ -302,8 +298,6 @@ class DurableMarket:
                                    **{k: np.float64 for k in ENTRY_DRAWS}})
         self.windfall_pending_yuan = np.zeros(hh.n)
         self._windfall_rows: list[np.ndarray] = []  # the rows given windfalls since the last step
-        # Per-household scratch for finding a household's first item among today's buyers (several items each).
-        self._row_scratch = np.zeros(hh.n if self.items > 1 else 0, dtype=np.int32 if hh.n < 2**31 else np.int64)
         self._plans_seeded = False
         self._seed_pool(model.streams.get(f"{kind}-initial-market"))
 
@@ -376,12 +370,20 @@ class DurableMarket:
         hh = self.model.households
         if hh.n == 0 or self.items == 0:
             return
-        rows = np.repeat(np.arange(hh.n), self.items)
-        items = np.tile(np.arange(self.items), hh.n)
-        hazard = self._decision_hazard_per_year(rows, items, 0) / DAYS_PER_YEAR
-        inside = rng.random(rows.size) < np.minimum(hazard * self.shopping_days, 1.0)
-        draws = self._draws(rng, int(inside.sum()))
-        self.ledger.seeded_in_market += self._enter(rows[inside], items[inside], draws)
+        # Households in blocks, to hold a block's arrays rather than the city's: the uniform draws of the
+        # blocks in turn are those one draw for every item would give.
+        inside_rows, inside_items = [], []
+        for first in range(0, hh.n, SEED_BLOCK_HOUSEHOLDS):
+            block = np.arange(first, min(first + SEED_BLOCK_HOUSEHOLDS, hh.n))
+            rows = np.repeat(block, self.items)
+            items = np.tile(np.arange(self.items), block.size)
+            hazard = self._decision_hazard_per_year(rows, items, 0) / DAYS_PER_YEAR
+            inside = rng.random(rows.size) < np.minimum(hazard * self.shopping_days, 1.0)
+            inside_rows.append(rows[inside])
+            inside_items.append(items[inside])
+        rows, items = np.concatenate(inside_rows), np.concatenate(inside_items)
+        draws = self._draws(rng, rows.size)
+        self.ledger.seeded_in_market += self._enter(rows, items, draws)
 
     def _seed_plans(self) -> None:
         """The purchases planned before the first day: those entering the market on days 0 .. horizon - 1."""
@@ -581,7 +583,7 @@ class DurableMarket:
         # One purchase of a kind per household a day keeps the savings check exact: a household's first
         # item in the pool's order. (With one item per household, each household is in the pool once.)
         if self.items > 1:
-            buying = buying[first_occurrences(rows[buying], self._row_scratch)]
+            buying = buying[first_item_of_each_household(rows[buying], self.in_market)]
         # A buyer counts on a subsidy only if the pool can still pay it when its turn comes;
         # the savings check uses what it will actually get.
         gov_expected = np.zeros(buying.size)
