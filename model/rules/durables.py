@@ -212,7 +212,13 @@ def first_item_of_each_household(rows: np.ndarray, in_market: np.ndarray) -> np.
     A household with one item in the market (``in_market``, rows x items) has one entry in the pool, so
     at most one here; only the entries of households with several items in the market are sorted.
     """
-    several = np.count_nonzero(in_market[rows], axis=1) > 1
+    items = in_market.shape[1]
+    held = in_market.reshape(-1).view(np.uint8)  # rows x items, flat
+    first_held = rows * items
+    count = held[first_held]
+    for item in range(1, items):
+        count = count + held[first_held + item]
+    several = count > 1
     first = ~several
     if several.any():
         shared = np.flatnonzero(several)
@@ -582,7 +588,9 @@ class DurableMarket:
         buying = np.flatnonzero(progress >= self._pool.column("patience"))
         # One purchase of a kind per household a day keeps the savings check exact: a household's first
         # item in the pool's order. (With one item per household, each household is in the pool once.)
-        if self.items > 1:
+        # Without an offer every item needs the same cash, so a household's first item that it can pay for
+        # is its first item if it can pay at all: the savings check goes first, on fewer entries.
+        if self.items > 1 and offers:
             buying = buying[first_item_of_each_household(rows[buying], self.in_market)]
         # A buyer counts on a subsidy only if the pool can still pay it when its turn comes;
         # the savings check uses what it will actually get.
@@ -597,6 +605,8 @@ class DurableMarket:
         else:
             cash_needed = np.maximum(self.price - gov_expected - merch_expected, 0.0)
         buying = buying[hh.savings_yuan[rows[buying]] >= cash_needed]
+        if self.items > 1 and not offers:
+            buying = buying[first_item_of_each_household(rows[buying], self.in_market)]
         if buying.size == 0:
             return
         buyers, bought = rows[buying], items[buying]
