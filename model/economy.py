@@ -331,11 +331,16 @@ class CityEconomy(mesa.Model):
                     + p.savings_buffer_adjustment_per_month * (hh.savings_yuan - self.savings_buffer_yuan))
         # A household shopping for a car keeps what it saves liquid, for the down payment: without this a
         # shopper whose buffer is below the down payment could never buy without a subsidy.
-        transfer = np.where(self.car_market.in_market[:, 0], 0.0, transfer) if hh.n else transfer
-        hh.savings_yuan += income - consumption - transfer
+        if hh.n:
+            np.copyto(transfer, 0.0, where=self.car_market.in_market[:, 0])
+        income_yuan, consumption_yuan = float(income.sum()), float(consumption.sum())
+        # savings += income - consumption - transfer, in the arrays already made (household-sized: each new
+        # one costs the machine more than the arithmetic).
+        left = np.subtract(income, consumption, out=income)
+        hh.savings_yuan += np.subtract(left, transfer, out=left)
         ledger = self.savings_ledger
-        ledger.income_yuan += float(income.sum())
-        ledger.consumption_yuan += float(consumption.sum())
+        ledger.income_yuan += income_yuan
+        ledger.consumption_yuan += consumption_yuan
         ledger.transfers_yuan += float(transfer.sum())
 
     def run(self, progress=None) -> "CityEconomy":
