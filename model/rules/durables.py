@@ -302,6 +302,11 @@ class DurableMarket:
         self.in_market = np.zeros((hh.n, self.items), dtype=bool)
         self._pool = EntryColumns({"rows": np.int64, "items": np.int64, "progress": np.float64,
                                    **{k: np.float64 for k in ENTRY_DRAWS}})
+        # Items bought leave the pool's columns lazily: their patience becomes infinite (never reached), and
+        # the columns are compacted once they are a quarter of them, or before anyone outside the day's
+        # purchases reads the pool.
+        self._pool_bought = 0
+        self._purchasing = False
         self.windfall_pending_yuan = np.zeros(hh.n)
         self._windfall_rows: list[np.ndarray] = []  # the rows given windfalls since the last step
         self._plans_seeded = False
@@ -324,21 +329,33 @@ class DurableMarket:
     def plan_draws(self) -> dict[str, np.ndarray]:
         return {k: self._plans.column(k) for k in ENTRY_DRAWS}
 
+    def _pool_now(self) -> EntryColumns:
+        """The pool: as the day's purchases index it while they run (with the items bought earlier still
+        in place), otherwise with the items bought removed."""
+        if self._pool_bought and not self._purchasing:
+            self._drop_bought()
+        return self._pool
+
+    def _drop_bought(self) -> None:
+        self._pool.keep_only(np.flatnonzero(self._pool.column("patience") != np.inf))
+        self._pool_bought = 0
+
     @property
     def pool_rows(self) -> np.ndarray:
-        return self._pool.column("rows")
+        return self._pool_now().column("rows")
 
     @property
     def pool_items(self) -> np.ndarray:
-        return self._pool.column("items")
+        return self._pool_now().column("items")
 
     @property
     def pool_progress(self) -> np.ndarray:
-        return self._pool.column("progress")
+        return self._pool_now().column("progress")
 
     @property
     def pool_draws(self) -> dict[str, np.ndarray]:
-        return {k: self._pool.column(k) for k in ENTRY_DRAWS}
+        pool = self._pool_now()
+        return {k: pool.column(k) for k in ENTRY_DRAWS}
 
     # ------------------------------------------------------------ state helpers
     def _owned(self, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
@@ -568,12 +585,20 @@ class DurableMarket:
             self._enter(rows, items, draws)
 
     def _purchase(self, day: int, multiplier: float) -> None:
+        self._purchasing = True
+        try:
+            self._purchase_today(day, multiplier)
+        finally:
+            self._purchasing = False
+
+    def _purchase_today(self, day: int, multiplier: float) -> None:
         model = self.model
         hh = model.households
         params = model.params
-        if len(self._pool) == 0:
+        if len(self._pool) == self._pool_bought:
             return
-        # Views of the pool, valid until the bought items leave it at the end.
+        # Views of the pool with the items bought on earlier days still in place (their patience is infinite:
+        # they are never bought again), valid until today's buyers leave it at the end.
         rows, items, progress = self.pool_rows, self.pool_items, self.pool_progress
         offers = self._offers(day, rows, items, self.pool_draws)
         if offers:
@@ -663,7 +688,11 @@ class DurableMarket:
         keep[buying] = False
         self.in_market[buyers, bought] = False
         self.ledger.bought += int(buying.size)
-        self._pool.keep_only(np.flatnonzero(keep))
+        left = np.flatnonzero(~keep)
+        self._pool.column("patience")[left] = np.inf
+        self._pool_bought += left.size
+        if 4 * self._pool_bought > len(self._pool):
+            self._drop_bought()
 
     def _record_dealers(self, buying: np.ndarray, paid_mask: dict[str, np.ndarray], household_weight: float) -> None:
         """Each car goes to a dealer in proportion to its market share."""
