@@ -417,6 +417,8 @@ class DurableMarket:
     @staticmethod
     def _first_of_each(rows: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
         """Mask keeping the first occurrence of each (row, item)."""
+        if rows.size < 2:
+            return np.ones(rows.size, dtype=bool)
         _, first = np.unique(rows * max(n_items, 1) + items, return_index=True)
         once = np.zeros(rows.size, dtype=bool)
         once[first] = True
@@ -424,6 +426,8 @@ class DurableMarket:
 
     def _enter(self, rows: np.ndarray, items: np.ndarray, draws: dict[str, np.ndarray]) -> int:
         """Put items in the market (those already in it stay as they are); returns how many entered."""
+        if rows.size == 0:
+            return 0
         fresh = ~self.in_market[rows, items] & self._first_of_each(rows, items, self.items)
         if not fresh.all():
             rows, items, draws = rows[fresh], items[fresh], {k: draws[k][fresh] for k in ENTRY_DRAWS}
@@ -434,6 +438,8 @@ class DurableMarket:
 
     def _add_plans(self, rows: np.ndarray, items: np.ndarray, day: int, draws: dict[str, np.ndarray]) -> None:
         """Plan purchases entering the market on ``day`` (items already planned or in the market are skipped)."""
+        if rows.size == 0:
+            return
         fresh = ~self.planned[rows, items] & ~self.in_market[rows, items] & self._first_of_each(rows, items, self.items)
         rows, items = rows[fresh], items[fresh]
         if rows.size and len(self._plans) and day < self._plans.column("day")[-1]:
