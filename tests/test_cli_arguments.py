@@ -11,6 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import DESIGNS, EXAMPLE, ROOT
+
+import run as run_cli
 from model.commands import MIN_SAMPLED_HOUSEHOLDS, CommandError, check_scale
 
 
@@ -31,13 +33,19 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     (["sweep", "x.toml", "--rerun", "-1"], "--rerun", "-1 is negative", "a whole number of at least 0"),
     (["sweep", "x.toml", "--connect-timeout", "-1"], "--connect-timeout", "-1 must be above 0", "seconds"),
 ])
-def test_bad_arguments_name_the_option_the_reason_and_what_is_accepted(tmp_path, args, option, reason, accepted):
-    proc = cli(*args, "--out", str(tmp_path / "out"))
-    assert proc.returncode == 2
-    last = proc.stderr.strip().splitlines()[-1]
+def test_bad_arguments_name_the_option_the_reason_and_what_is_accepted(tmp_path, capsys, args, option, reason,
+                                                                     accepted):
+    # run.py's own main() in this process: the same parser and exit status as `python run.py` without a new
+    # interpreter's imports for each case (the scale test below and tests/test_bad_input.py run the process).
+    # An exception other than the refusal would fail this test with its traceback.
+    with pytest.raises(SystemExit) as refused:
+        run_cli.main([*args, "--out", str(tmp_path / "out")])
+    assert refused.value.code == 2
+    stderr = capsys.readouterr().err
+    last = stderr.strip().splitlines()[-1]
     assert last.startswith("error: run.py ") and f": {option}: " in last, last
     assert reason in last and f"; accepted: {accepted}" in last, last
-    assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
+    assert "Traceback" not in stderr and not (tmp_path / "out").exists()
 
 
 def test_a_scale_sampling_too_few_households_is_refused_with_the_smallest_accepted(tmp_path):
