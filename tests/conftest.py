@@ -96,3 +96,20 @@ LONGEST_FIRST = (
 def pytest_collection_modifyitems(session, config, items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its own order
+
+
+def run_py(capsys, *args) -> tuple[int, str, str]:
+    """``python run.py ARGS`` as run.py's own ``main()`` in the test process: (exit status, stdout, stderr).
+
+    For refusals, which run.py makes before anything runs: the same parser, messages and exit status without a
+    new interpreter's imports for each (about 2.6 s); an exception other than the refusal fails the test with
+    its traceback. Tests of what a process of its own does (signals, faults, separate-process refusals) keep one.
+    """
+    import run
+
+    try:
+        code = run.main([str(a) for a in args])
+    except SystemExit as exited:
+        code = exited.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

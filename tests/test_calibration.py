@@ -11,7 +11,7 @@ import tomllib
 import numpy as np
 import pytest
 
-from conftest import ROOT, small_city
+from conftest import ROOT, run_py, small_city
 from calibration.fit import (CalibrationError, FitTarget, TARGET_SPECS, base_year_raw, base_year_targets,
                              city_scenario_path, fit_city, fitted_toml, format_table, newton_step, simulate_statistics,
                              with_catering_share, write_result)
@@ -209,7 +209,7 @@ def test_newton_step_pins_one_lever_at_a_time():
     assert new[0] == pytest.approx(0.138 - 0.05 / 74.0, abs=0.002)  # catering barely moves: not dragged to a bound
 
 
-def test_statistic_without_year_or_source_is_an_error_naming_the_row(tmp_path):
+def test_statistic_without_year_or_source_is_an_error_naming_the_row(tmp_path, capsys):
     no_year = tmp_path / "no_year.csv"
     no_year.write_text(HEADER + "town,retail_sales,2023,year,3e9,yuan,bulletin,false,\n"
                        "town,catering_share,,year,0.1,fraction,bulletin,false,\n", encoding="utf-8")
@@ -223,11 +223,10 @@ def test_statistic_without_year_or_source_is_an_error_naming_the_row(tmp_path):
     with pytest.raises(StatisticsError, match=r"line 2 .*source: missing"):
         read_statistics(no_source)
 
-    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "calibrate", "town", "--scenario",
-                           str(ROOT / "scenarios" / "examples" / "small_city.toml"), "--statistics", str(no_source)],
-                          capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 2
-    assert "no_source.csv: line 2" in done.stderr and "source" in done.stderr
+    code, _, stderr = run_py(capsys, "calibrate", "town", "--scenario",
+                             ROOT / "scenarios" / "examples" / "small_city.toml", "--statistics", no_source)
+    assert code == 2
+    assert "no_source.csv: line 2" in stderr and "source" in stderr
 
 
 def test_project_statistics_file_passes_the_checks():
@@ -236,18 +235,16 @@ def test_project_statistics_file_passes_the_checks():
     assert annual_figure(stats, "china", "retail_sales", 2023) is not None
 
 
-def test_unknown_city_is_an_error_listing_the_known_ones():
+def test_unknown_city_is_an_error_listing_the_known_ones(capsys):
     with pytest.raises(CalibrationError, match="unknown city 'atlantis'.*lhasa.*guangyuan"):
         city_scenario_path("atlantis")
-    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "calibrate", "atlantis"],
-                          capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 2
-    assert "unknown city 'atlantis'" in done.stderr and "tianjin" in done.stderr
-    no_rows = subprocess.run([sys.executable, str(ROOT / "run.py"), "calibrate", "atlantis", "--scenario",
-                              str(ROOT / "scenarios" / "examples" / "small_city.toml")],
-                             capture_output=True, text=True, cwd=ROOT)
-    assert no_rows.returncode == 2
-    assert "no statistics for city 'atlantis'" in no_rows.stderr and "pingliang" in no_rows.stderr
+    code, _, stderr = run_py(capsys, "calibrate", "atlantis")
+    assert code == 2
+    assert "unknown city 'atlantis'" in stderr and "tianjin" in stderr
+    code, _, stderr = run_py(capsys, "calibrate", "atlantis", "--scenario",
+                             ROOT / "scenarios" / "examples" / "small_city.toml")
+    assert code == 2
+    assert "no statistics for city 'atlantis'" in stderr and "pingliang" in stderr
 
 
 def test_written_files_replace_old_ones_whole(tmp_path):

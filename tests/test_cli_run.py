@@ -9,7 +9,7 @@ import sys
 import pandas as pd
 import pytest
 
-from conftest import EXAMPLE, ROOT
+from conftest import EXAMPLE, ROOT, run_py
 
 REQUIRED = ("retail_sales_baseline", "retail_sales_policy", "retail_sales_uplift", "government_outlay",
             "gross_leverage", "net_leverage", "tools")
@@ -72,11 +72,11 @@ def test_replications_report_means_and_intervals(tmp_path):
     assert "90%" in proc.stdout
 
 
-def test_bad_arguments_are_refused(tmp_path):
-    proc = run_cli(str(EXAMPLE), "--scale", "2", "--out", str(tmp_path / "x"))
-    assert proc.returncode == 2 and "must be in (0, 1]" in proc.stderr
-    proc = run_cli(str(tmp_path / "missing.toml"), "--out", str(tmp_path / "y"))
-    assert proc.returncode == 2 and "missing.toml" in proc.stderr and "no such file" in proc.stderr
+def test_bad_arguments_are_refused(tmp_path, capsys):
+    code, _, stderr = run_py(capsys, "run", EXAMPLE, "--scale", "2", "--out", tmp_path / "x")
+    assert code == 2 and "must be in (0, 1]" in stderr
+    code, _, stderr = run_py(capsys, "run", tmp_path / "missing.toml", "--out", tmp_path / "y")
+    assert code == 2 and "missing.toml" in stderr and "no such file" in stderr
 
 
 def test_printed_money_keeps_its_unit_when_the_interval_rounds_to_the_mean():

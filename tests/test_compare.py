@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_py
 from model.commands import CommandError
 from model.reporting.numbers import decimals_of, fmt_number
 from model.reporting.compare import (COLUMN_NOTES, COLUMN_NOTES_ZH, Design, budget_exhaustion, budget_runs_out_text,
@@ -194,20 +194,21 @@ def _cli(*args, timeout=300):
                           timeout=timeout)
 
 
-def test_cli_no_target_needs_the_option_and_bad_folders_lose_nothing(tmp_path):
+def test_cli_no_target_needs_the_option_and_bad_folders_lose_nothing(tmp_path, capsys):
     plain = short_designs(tmp_path, target=False, name="no_target.toml")
-    proc = _cli("compare", plain, "--scale", "0.01", "--replications", "1", "--quiet", "--out", tmp_path / "a")
-    assert proc.returncode == 2 and "no_target.toml" in proc.stderr and "--no-target" in proc.stderr
+    code, _, stderr = run_py(capsys, "compare", plain, "--scale", "0.01", "--replications", "1", "--quiet", "--out",
+                             tmp_path / "a")
+    assert code == 2 and "no_target.toml" in stderr and "--no-target" in stderr
     assert not (tmp_path / "a").exists()
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "earlier.md").write_text("keep me", encoding="utf-8")
-    proc = _cli("compare", plain, "--no-target", "--quiet", "--out", busy)
-    assert proc.returncode == 2 and "not empty" in proc.stderr
+    code, _, stderr = run_py(capsys, "compare", plain, "--no-target", "--quiet", "--out", busy)
+    assert code == 2 and "not empty" in stderr
     assert [p.name for p in busy.iterdir()] == ["earlier.md"] and (busy / "earlier.md").read_text() == "keep me"
-    proc = _cli("compare", f"{plain}#nonexistent", f"{plain}#no_threshold", "--no-target", "--quiet",
-                "--out", tmp_path / "b")
-    assert proc.returncode == 2 and "variants.nonexistent" in proc.stderr
+    code, _, stderr = run_py(capsys, "compare", f"{plain}#nonexistent", f"{plain}#no_threshold", "--no-target",
+                             "--quiet", "--out", tmp_path / "b")
+    assert code == 2 and "variants.nonexistent" in stderr
     out = tmp_path / "ok"
     proc = _cli("compare", plain, "--no-target", "--scale", "0.01", "--replications", "1", "--quiet", "--lang", "en",
                 "--formats", "png", "--out", out)

@@ -121,16 +121,12 @@ def test_end_to_end_on_the_car_study(tmp_path):
     np.testing.assert_array_equal([r["model_at_estimate"] for r in parallel.rows], [r["model_at_estimate"] for r in rows])
 
 
-def test_cli_refuses_an_existing_output_folder_before_running(tmp_path):
-    import subprocess
-    import sys
-
-    from conftest import ROOT
+def test_cli_refuses_an_existing_output_folder_before_running(tmp_path, capsys):
+    from conftest import run_py
 
     (tmp_path / "estimated").mkdir()
-    done = subprocess.run([sys.executable, "run.py", "estimate", "--out", str(tmp_path / "estimated")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2 and "folder exists; pass --replace" in done.stderr, done.stderr
+    code, _, stderr = run_py(capsys, "estimate", "--out", tmp_path / "estimated")
+    assert code == 2 and "folder exists; pass --replace" in stderr, stderr
 
 
 def test_a_quick_run_never_writes_the_estimate_runs_use():

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from conftest import ROOT, build, small_city
+from conftest import ROOT, build, run_py, small_city
 from calibration.evidence import (EVIDENCE_FILE, MEASURES, EvidenceError, Study, measure_replication, read_evidence,
                                   voucher_window)
 from model.scenario import scenario_from_dict
@@ -133,11 +133,10 @@ def test_command_prints_the_model_beside_the_published_figures(tmp_path):
     assert 0 < float(rows[("car_subsidy", "car_reversal_share")]["model_mean"]) <= 1.2
 
 
-def test_unknown_study_is_an_error_naming_it():
-    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "evidence", "--study", "atlantis"],
-                          capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 2
-    assert "unknown study 'atlantis'" in done.stderr and "hangzhou_2020" in done.stderr
+def test_unknown_study_is_an_error_naming_it(capsys):
+    code, _, stderr = run_py(capsys, "evidence", "--study", "atlantis")
+    assert code == 2
+    assert "unknown study 'atlantis'" in stderr and "hangzhou_2020" in stderr
     module = subprocess.run([sys.executable, "-m", "calibration.evidence", "--study", "atlantis"],
                             capture_output=True, text=True, cwd=ROOT)
     assert module.returncode == 2 and "unknown study 'atlantis'" in module.stderr

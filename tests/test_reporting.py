@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DESIGNS, ROOT
+from conftest import DESIGNS, ROOT, run_py
 from model.commands import CommandError
 from model.reporting.charts import all_charts, figure_text
 from model.reporting.compare import comparison_table, load_designs, run_designs
@@ -144,7 +144,7 @@ def test_output_folder_problems_lose_nothing(compared, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-def test_compare_command(tmp_path):
+def test_compare_command(tmp_path, capsys):
     out = tmp_path / "cmp"
     proc = subprocess.run([sys.executable, str(ROOT / "run.py"), "compare", str(DESIGNS), "--replications", "2",
                            "--scale", "0.01", "--quiet", "--lang", "en", "--out", str(out)],
@@ -152,9 +152,8 @@ def test_compare_command(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (out / "comparison.csv").exists() and (out / "comparison.md").exists()
     assert "catering_only" in (out / "comparison.md").read_text(encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(ROOT / "run.py"), "compare", str(DESIGNS), str(OTHER_CITY),
-                           "--out", str(tmp_path / "x")], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 2 and "different cities" in proc.stderr
+    code, _, stderr = run_py(capsys, "compare", DESIGNS, OTHER_CITY, "--out", tmp_path / "x")
+    assert code == 2 and "different cities" in stderr
 
 
 def test_the_commit_a_report_prints_is_in_its_language_inside_git_or_out():

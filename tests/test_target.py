@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT, build, small_city
+from conftest import ROOT, build, run_py, small_city
 from model.planning.target import TargetSearchError, curve_csv, find_budget, raw_with_budget
 from model.runner import run_scenario
 
@@ -119,13 +117,11 @@ def test_several_targets_need_a_name():
         find_budget(raw, "v", origin="test", target="third", probability=0.5, replications=1)
 
 
-def test_command_line_errors_name_what_is_wrong():
+def test_command_line_errors_name_what_is_wrong(capsys):
     example = str(ROOT / "scenarios" / "examples" / "small_city.toml")
-    bad_prob = subprocess.run([sys.executable, str(ROOT / "run.py"), "target", example, "--tool", "spring_vouchers",
-                               "--probability", "0"], capture_output=True, text=True, cwd=ROOT)
-    assert bad_prob.returncode == 2
-    assert "--probability" in bad_prob.stderr and "(0, 1]" in bad_prob.stderr
-    bad_tool = subprocess.run([sys.executable, str(ROOT / "run.py"), "target", example, "--tool", "nope"],
-                              capture_output=True, text=True, cwd=ROOT)
-    assert bad_tool.returncode == 2
-    assert "no tool 'nope'" in bad_tool.stderr and "spring_vouchers" in bad_tool.stderr
+    code, _, stderr = run_py(capsys, "target", example, "--tool", "spring_vouchers", "--probability", "0")
+    assert code == 2
+    assert "--probability" in stderr and "(0, 1]" in stderr
+    code, _, stderr = run_py(capsys, "target", example, "--tool", "nope")
+    assert code == 2
+    assert "no tool 'nope'" in stderr and "spring_vouchers" in stderr
