@@ -89,7 +89,7 @@ LONGEST_FIRST = (
     "test_target.py", "test_estimation.py", "test_workers.py", "test_accounting.py", "test_malformed.py",
     "test_charts.py", "test_forecast_baseline.py", "test_committed_estimate.py", "test_compare.py",
     "test_sensitivity.py", "test_report.py", "test_cli_arguments.py", "test_durables.py", "test_cli_run.py",
-    "test_evidence.py",
+    "test_evidence.py", "test_published_history.py",
 )
 
 
