@@ -31,7 +31,7 @@ from model.outputs import RunResult, build_manifest
 from model.economy import payback_end_date
 from model.rng import RandomStreams
 from model.scenario import Scenario
-from model.simulation import (intervals_cover, prior_period_days, replication_behaviour, runs_per_replication,
+from model.simulation import (days_per_replication, intervals_cover, replication_behaviour, runs_per_replication,
                               simulate_replication)
 from model.summary import FIGURE_DEFINITIONS, combine_replications, daily_frames, replication_summary
 
@@ -71,7 +71,8 @@ def simulate_and_summarise(scenario: Scenario, behaviour: str, scale: float, str
     pair = simulate_replication(scenario, scale, streams, tool_breakdown=tool_breakdown, progress=progress,
                                 behaviour=behaviour)
     r = streams.replication
-    return {"households": pair.policy.households.n, "seconds": pair.seconds, "summary": replication_summary(pair),
+    return {"replication": r, "households": pair.policy.households.n, "seconds": pair.seconds,
+            "summary": replication_summary(pair),
             "frames": {**daily_frames(pair, r), "household_distribution": distribution_table(pair.policy, r)},
             "pair": pair if keep_model else None}
 
@@ -209,18 +210,19 @@ def run_scenario(scenario: Scenario, *, scale: float = 0.05, seed: int = 0, repl
         raise ValueError("keep_models keeps the model objects of this process: run with workers=1")
     workers = 1 if keep_models else min(workers or default_workers(replications), replications)
     streams = [RandomStreams.from_seed(seed, r) for r in range(replications)]
-    per_replication = ((payback_end_date(scenario) - scenario.start).days + 1) * runs_per_replication(
-        scenario, tool_breakdown) + prior_period_days(scenario)
+    chosen = [replication_behaviour(scenario, r) for r in range(replications)]
+    # Each replication's own behaviour sets its payback end, hence its days (days_per_replication).
+    days = [days_per_replication(chosen[r][0], tool_breakdown) for r in range(replications)]
+    ends = [payback_end_date(chosen[r][0]) for r in range(replications)]
     bar = None
     update = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=per_replication * replications, unit="day", desc=f"{scenario.name} x{replications}",
+        bar = tqdm(total=sum(days), unit="day", desc=f"{scenario.name} x{replications}",
                    file=sys.stderr, mininterval=0.5)
         update = bar.update
     started = time.perf_counter()
-    chosen = [replication_behaviour(scenario, r) for r in range(replications)]
     try:
         if workers == 1:
             outputs = [simulate_and_summarise(*chosen[r], scale, st, tool_breakdown, update, keep_models)
@@ -228,7 +230,7 @@ def run_scenario(scenario: Scenario, *, scale: float = 0.05, seed: int = 0, repl
         else:
             outputs = ReplicationPool.shared(workers).map(
                 _replicate, [(*chosen[r], scale, seed, r, tool_breakdown) for r in range(replications)],
-                done=None if bar is None else lambda _: bar.update(per_replication))
+                done=None if bar is None else lambda out: bar.update(days[out["replication"]]))
     finally:
         if bar is not None:
             bar.close()
@@ -243,7 +245,9 @@ def run_scenario(scenario: Scenario, *, scale: float = 0.05, seed: int = 0, repl
     summaries = [o["summary"] for o in outputs]
     summary = {"scenario": scenario.name, "title": scenario.title, "city": scenario.city.name,
                "start_date": scenario.start.isoformat(), "end_date": scenario.end.isoformat(),
-               "payback_end_date": payback_end_date(scenario).isoformat(), "figures": FIGURE_DEFINITIONS,
+               # each replication runs to the payback end its own behaviour sets; the latest, and all of them
+               "payback_end_date": max(ends).isoformat(), "payback_end_dates": sorted({e.isoformat() for e in ends}),
+               "figures": FIGURE_DEFINITIONS,
                "scale": scale, "seed": seed, "replications": replications, "currency": "yuan",
                "intervals_cover": intervals_cover(manifest["replication_behaviour"], scenario),
                **combine_replications(summaries)}

@@ -135,6 +135,19 @@ def simulate_replication(scenario: Scenario, scale: float, streams: RandomStream
     return PairResult(policy, baseline, alone, streams, time.perf_counter() - started, behaviour, prior)
 
 
+def days_per_replication(scenario: Scenario, tool_breakdown: bool) -> int:
+    """Days one replication simulates: each of its runs to the payback end, and the prior period.
+
+    ``scenario`` must carry the replication's own behaviour (``replication_behaviour``): the payback
+    end depends on behaviour parameters (shopping delays, pull-forward window), so replications running
+    different ensemble sets simulate different numbers of days.
+    """
+    from model.economy import payback_end_date
+
+    days = (payback_end_date(scenario) - scenario.start).days + 1
+    return days * runs_per_replication(scenario, tool_breakdown) + prior_period_days(scenario)
+
+
 def runs_per_replication(scenario: Scenario, tool_breakdown: bool) -> int:
     """How many model runs one replication takes."""
     return 2 + (len(scenario.tools) if tool_breakdown and len(scenario.tools) > 1 else 0)

@@ -141,7 +141,9 @@ def print_summary(summary: dict, out_dir: Path, scenario=None) -> None:
     print(f"  government outlay   (government_outlay):     {_wan(summary['government_outlay'])}")
     print(f"  gross leverage 拉动比 (voucher/subsidy transactions ÷ outlay): {_ratio(summary['gross_leverage'])}")
     print(f"  net leverage (extra 社零 caused within the horizon ÷ outlay): {_ratio(summary['net_leverage'])}")
-    print(f"  net leverage with payback (to {summary['payback_end_date']}):    "
+    ends = summary.get("payback_end_dates") or [summary["payback_end_date"]]
+    until = ends[0] if len(ends) == 1 else f"{ends[0]} to {ends[-1]}, each replication to its own"
+    print(f"  net leverage with payback (to {until}):    "
           f"{_ratio(summary['net_leverage_with_payback'])}")
     for name, tool in summary["tools"].items():
         line = f"    {name} [{tool['kind']}]: outlay {_wan(tool['outlay'])}"
@@ -209,19 +211,23 @@ def command_run(args: argparse.Namespace) -> int:
             what = "the plan and its no-policy counterfactual" + (
                 f", and each of its {len(scenario.tools)} tools alone" if per > 2 else "")
             from model.economy import payback_end_date
+            from model.simulation import days_per_replication, prior_period_days, replication_behaviour
 
-            # Every simulation runs past the horizon to the payback end, so the bar counts those days too.
-            payback_end = payback_end_date(scenario)
-            days = (payback_end - scenario.start).days + 1
-            from model.simulation import prior_period_days
-
+            # Every simulation runs past the horizon to the payback end, so the bar counts those days too; the
+            # payback end depends on each replication's behaviour, so the days differ between replications.
             prior = prior_period_days(scenario)
+            ends = sorted({payback_end_date(replication_behaviour(scenario, r)[0]) for r in range(args.replications)})
+            spans = sorted({(end - scenario.start).days + 1 for end in ends})
+            days = f"{spans[0]}" if len(spans) == 1 else f"{spans[0]} to {spans[-1]}"
+            until = f"{ends[0]}" if len(ends) == 1 else f"{ends[0]} to {ends[-1]}, by each replication's behaviour"
+            total = sum(days_per_replication(replication_behaviour(scenario, r)[0], not args.no_tool_breakdown)
+                        for r in range(args.replications))
             before = (f", plus {prior} days before the horizon (no policy) for the prior period growth targets "
                       "are judged against" if prior else "")
             print(f"{scenario.title}: {args.replications} replication(s) x {per} simulations ({what}) = "
                   f"{args.replications * per} simulations of {days} days ({scenario.days} in the plan's horizon, "
-                  f"then to {payback_end} for what is paid back after it){before}; the progress bar counts "
-                  f"simulated days ({args.replications * (per * days + prior):,})", file=sys.stderr)
+                  f"then to {until} for what is paid back after it){before}; the progress bar counts "
+                  f"simulated days ({total:,})", file=sys.stderr)
         result = run_scenario(scenario, scale=args.scale, seed=args.seed, replications=args.replications,
                               tool_breakdown=not args.no_tool_breakdown, progress=not args.quiet,
                               workers=args.workers)
