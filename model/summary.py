@@ -39,8 +39,9 @@ NON_DURABLE_FLOW = [SECTOR_INDEX[s] for s in ("daily_goods", "catering", "fuel",
 #: What each uplift and leverage figure of ``summary.json`` counts (repeated in README and scenarios/FORMAT.md).
 FIGURE_DEFINITIONS = {
     "retail_sales_uplift": "extra 社零 within the horizon (start_date to end_date): policy run minus no-policy run",
-    "retail_sales_uplift_with_payback": "extra 社零 from start_date to each replication's payback end (payback_end_dates; payback_end_date is the latest): the horizon plus the months "
-                                        "after the last tool in which pulled-forward purchases are missing and "
+    "retail_sales_uplift_with_payback": "extra 社零 from start_date to each replication's payback end "
+                                        "(payback_end_dates; payback_end_date is the latest): the horizon plus the "
+                                        "months after the last tool in which pulled-forward purchases are missing and "
                                         "windfalls are still spent",
     "net_leverage": "retail_sales_uplift / government_outlay (horizon)",
     "net_leverage_with_payback": "retail_sales_uplift_with_payback / government_outlay (after payback)",

@@ -216,12 +216,12 @@ def command_run(args: argparse.Namespace) -> int:
             # Every simulation runs past the horizon to the payback end, so the bar counts those days too; the
             # payback end depends on each replication's behaviour, so the days differ between replications.
             prior = prior_period_days(scenario)
-            ends = sorted({payback_end_date(replication_behaviour(scenario, r)[0]) for r in range(args.replications)})
+            behaviours = [replication_behaviour(scenario, r)[0] for r in range(args.replications)]
+            ends = sorted({payback_end_date(b) for b in behaviours})
             spans = sorted({(end - scenario.start).days + 1 for end in ends})
             days = f"{spans[0]}" if len(spans) == 1 else f"{spans[0]} to {spans[-1]}"
             until = f"{ends[0]}" if len(ends) == 1 else f"{ends[0]} to {ends[-1]}, by each replication's behaviour"
-            total = sum(days_per_replication(replication_behaviour(scenario, r)[0], not args.no_tool_breakdown)
-                        for r in range(args.replications))
+            total = sum(days_per_replication(b, not args.no_tool_breakdown) for b in behaviours)
             before = (f", plus {prior} days before the horizon (no policy) for the prior period growth targets "
                       "are judged against" if prior else "")
             print(f"{scenario.title}: {args.replications} replication(s) x {per} simulations ({what}) = "
