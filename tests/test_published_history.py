@@ -30,12 +30,11 @@ import pytest
 from model.rng import RandomStreams
 from model.scenario import read_scenario_file, scenario_from_dict
 from model.simulation import simulate_replication
+# the base-year test's scales (1,000 to 5,000 households) and its allowance for their sampling error
+from test_forecast_baseline import CITY_SCALES, SAMPLING_ALLOWANCE
 
 ROOT = Path(__file__).resolve().parents[1]
 STATISTICS = ROOT / "calibration" / "data" / "city_statistics.csv"
-#: Scales as in tests/test_forecast_baseline.py (1,000 to 5,000 households, about 2% sampling error).
-CITY_SCALES = {"lhasa": 0.01, "diqing": 0.02, "tianjin": 0.001, "pingliang": 0.01, "guangyuan": 0.005}
-SAMPLING_ALLOWANCE = 0.02
 AVERAGE = re.compile(r"^(\d{4})-(\d{4}) average$")
 
 
