@@ -22,9 +22,11 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 def test_run_writes_summary_series_and_manifest(tmp_path):
     out = tmp_path / "res"
-    proc = run_cli(str(EXAMPLE), "--scale", "0.02", "--seed", "4", "--out", str(out))
+    proc = run_cli(str(EXAMPLE), "--scale", "0.02", "--seed", "4", "--out", str(out), "--replications", "1",
+                   "--tool-breakdown")
     assert proc.returncode == 0, proc.stderr
     assert "extra 社零" in proc.stdout and "net leverage" in proc.stdout
+    assert "one replication: single draws with no interval" in proc.stdout
     # The header's count of simulated days is the progress bar's total (runs go on past the horizon for paybacks).
     import re
     announced = re.search(r"the progress bar counts simulated days \(([\d,]+)\)", proc.stderr)
@@ -63,13 +65,26 @@ def test_run_writes_summary_series_and_manifest(tmp_path):
 
 def test_replications_report_means_and_intervals(tmp_path):
     out = tmp_path / "res"
-    proc = run_cli(str(EXAMPLE), "--scale", "0.01", "--replications", "3", "--out", str(out), "--quiet",
-                   "--no-tool-breakdown")
+    proc = run_cli(str(EXAMPLE), "--scale", "0.01", "--replications", "3", "--out", str(out), "--quiet")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     for key in ("retail_sales_uplift", "government_outlay", "net_leverage", "gross_leverage"):
         assert set(summary[key]) == {"mean", "p05", "p95"}, key
-    assert "90%" in proc.stdout
+    assert "90%" in proc.stdout and "single draws" not in proc.stdout
+    # Without --tool-breakdown no tool runs alone, and the output says how to get each tool's own effect.
+    assert all("uplift" not in tool for tool in summary["tools"].values())
+    assert "each tool's own extra 社零: not computed (add --tool-breakdown: 3 more simulations" in proc.stdout
+
+
+def test_a_run_without_options_has_ten_replications_and_no_tool_runs():
+    """The README's first command must give every figure an interval: ten replications unless told, like compare;
+    the per-tool runs (one more simulation per tool and replication) only when asked."""
+    import run
+
+    args = run.build_parser().parse_args(["run", str(EXAMPLE)])
+    assert args.replications == 10 and args.tool_breakdown is False
+    assert run.build_parser().parse_args(["run", str(EXAMPLE), "--tool-breakdown"]).tool_breakdown is True
+    assert run.build_parser().parse_args(["run", str(EXAMPLE), "--no-tool-breakdown"]).tool_breakdown is False
 
 
 def test_bad_arguments_are_refused(tmp_path, capsys):

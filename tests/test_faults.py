@@ -21,7 +21,7 @@ from conftest import EXAMPLE, ROOT
 from model.output_folder import (PARTIAL_SUFFIX, STALE_AFTER_SECONDS, OutputFolderError, check_output_folder,
                                  claim_output_folder)
 
-RUN_ARGS = ["--scale", "0.005", "--quiet", "--no-tool-breakdown"]
+RUN_ARGS = ["--scale", "0.005", "--quiet", "--replications", "1"]
 
 
 def litter(folder: Path) -> list[str]:

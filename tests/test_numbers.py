@@ -15,6 +15,11 @@ def test_a_figure_is_rounded_to_its_intervals_first_digit():
     assert fmt_estimate({"mean": 0.96, "low": 0.75, "high": 1.23, "n": 3}, "en") == "1.0 (0.8 to 1.2)"
     # One replication: no interval, three significant digits.
     assert fmt_estimate(estimate([66_696_122_000.0], 1e8), "zh") == "667"
+    # ... whole numbers too: Pingliang's one-replication extra 社零 of 28,843,000 yuan printed as "2,884" (万元), four
+    # digits of one draw whose ten-replication interval is 2,000 to 5,000.
+    assert fmt_estimate(estimate([28_843_000.0], 1e4), "en") == "2,880"
+    assert fmt_estimate(estimate([-123_456.0], 1.0), "en") == "-123,000"
+    assert fmt_estimate(estimate([0.58837], 1.0), "en") == "0.588"
     # The same in every replication: no interval shown.
     assert fmt_estimate(estimate([2_992_230.0] * 3, 1e4), "zh") == "299"
     assert fmt_number(-0.001, 1) == "0.0" and fmt_number(1234.56, 1) == "1,234.6" and fmt_number(1250.0, -2) == "1,200"

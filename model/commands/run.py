@@ -15,6 +15,10 @@ from model.output_folder import check_output_folder, claim_output_folder
 from model.scenario import load_scenario
 
 DEFAULT_SCALE = 0.05
+#: Replications a run makes unless told: enough for every figure to carry a 90% interval over replications and
+#: for a target's probability to the nearest 10% (the same as ``compare``'s default); one replication shows single
+#: draws whose precision nothing measures.
+DEFAULT_REPLICATIONS = 10
 
 
 def _figure(value) -> float | None:
@@ -135,6 +139,9 @@ def print_summary(summary: dict, out_dir: Path, scenario=None) -> None:
           f"  scale {summary['scale']}  seed {summary['seed']}  replications {reps}")
     if reps > 1:
         print(f"  (90%: the 5th to 95th percentile over {reps} replications; what they cover is said at the end)")
+    else:
+        print("  (one replication: single draws with no interval, so how far each figure can be trusted is not "
+              "measured; run with --replications 10 or more for 90% intervals)")
     print(f"  社零 without policy (retail_sales_baseline): {_yi(summary['retail_sales_baseline'])}")
     print(f"  社零 with policy    (retail_sales_policy):   {_yi(summary['retail_sales_policy'])}")
     print(f"  extra 社零          (retail_sales_uplift):   {_wan(summary['retail_sales_uplift'])}")
@@ -145,7 +152,11 @@ def print_summary(summary: dict, out_dir: Path, scenario=None) -> None:
     until = ends[0] if len(ends) == 1 else f"{ends[0]} to {ends[-1]}, each replication to its own"
     print(f"  net leverage with payback (to {until}):    "
           f"{_ratio(summary['net_leverage_with_payback'])}")
-    for name, tool in summary["tools"].items():
+    tools = summary["tools"]
+    if len(tools) > 1 and not any("uplift" in tool for tool in tools.values()):
+        print(f"  each tool's own extra 社零: not computed (add --tool-breakdown: {len(tools)} more simulations per "
+              "replication, each tool alone against the same counterfactual)")
+    for name, tool in tools.items():
         line = f"    {name} [{tool['kind']}]: outlay {_wan(tool['outlay'])}"
         if "uplift" in tool:
             line += f", extra 社零 {_wan(tool['uplift'])}, net leverage {_ratio(tool.get('net_leverage'))}"
@@ -207,7 +218,7 @@ def command_run(args: argparse.Namespace) -> int:
         if not args.quiet:
             from model.runner import runs_per_replication
 
-            per = runs_per_replication(scenario, not args.no_tool_breakdown)
+            per = runs_per_replication(scenario, args.tool_breakdown)
             what = "the plan and its no-policy counterfactual" + (
                 f", and each of its {len(scenario.tools)} tools alone" if per > 2 else "")
             from model.economy import payback_end_date
@@ -221,7 +232,7 @@ def command_run(args: argparse.Namespace) -> int:
             spans = sorted({(end - scenario.start).days + 1 for end in ends})
             days = f"{spans[0]}" if len(spans) == 1 else f"{spans[0]} to {spans[-1]}"
             until = f"{ends[0]}" if len(ends) == 1 else f"{ends[0]} to {ends[-1]}, by each replication's behaviour"
-            total = sum(days_per_replication(b, not args.no_tool_breakdown) for b in behaviours)
+            total = sum(days_per_replication(b, args.tool_breakdown) for b in behaviours)
             before = (f", plus {prior} days before the horizon (no policy) for the prior period growth targets "
                       "are judged against" if prior else "")
             print(f"{scenario.title}: {args.replications} replication(s) x {per} simulations ({what}) = "
@@ -229,7 +240,7 @@ def command_run(args: argparse.Namespace) -> int:
                   f"then to {until} for what is paid back after it){before}; the progress bar counts "
                   f"simulated days ({total:,})", file=sys.stderr)
         result = run_scenario(scenario, scale=args.scale, seed=args.seed, replications=args.replications,
-                              tool_breakdown=not args.no_tool_breakdown, progress=not args.quiet,
+                              tool_breakdown=args.tool_breakdown, progress=not args.quiet,
                               workers=args.workers)
         written = result.write(folder)
     print_summary(result.summary, written, scenario)
@@ -245,10 +256,12 @@ def register(sub) -> None:
                    help=f"share of households simulated, outputs weighted to city size (default {DEFAULT_SCALE}); "
                         "at least 300 households must be sampled")
     p.add_argument("--seed", type=seed_arg, default=0, help="root random seed, 0 to 2**63-1 (default 0)")
-    p.add_argument("--replications", type=positive_int, default=1, help="independent replications (default 1)")
+    p.add_argument("--replications", type=positive_int, default=DEFAULT_REPLICATIONS,
+                   help=f"independent replications (default {DEFAULT_REPLICATIONS}: every figure with a 90%% interval)")
     p.add_argument("--out", help="output folder (default results/<scenario>-<timestamp>/)")
-    p.add_argument("--no-tool-breakdown", action="store_true",
-                   help="skip the extra runs that give each tool its own uplift")
+    p.add_argument("--tool-breakdown", action=argparse.BooleanOptionalAction, default=False,
+                   help="also run each tool alone against the same counterfactual, for each tool's own extra 社零 "
+                        "(one more simulation per tool and replication; default off)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_behaviour_argument(p)
     add_workers_argument(p)

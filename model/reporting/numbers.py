@@ -4,8 +4,9 @@ Budgets, outlays and effects are shown in 万元 (10,000 yuan), 社零 levels in
 亿元 (100 million yuan). A figure with a 90% interval over replications is
 rounded to the decimal place of the first significant digit of its
 interval's half-width, and its interval with it; a figure from a single
-replication has no interval, so it is shown to three significant digits, and
-a figure that is the same in every replication is shown without one.
+replication has no interval, so it is shown to three significant digits (2,884
+as 2,880: the fourth digit of one draw is noise), and a figure that is the same
+in every replication is shown without one.
 """
 
 from __future__ import annotations
@@ -59,7 +60,11 @@ def decimals_of(e: dict) -> int:
     width = (e["high"] - e["low"]) if e["n"] > 1 else 0.0
     if width > 1e-9 * max(abs(e["mean"]), 1.0):
         return max(min(decimals_for(width), significant(e["mean"], 6)), -12)
-    return significant(e["mean"], 3)
+    mean = e["mean"]
+    if e["n"] > 1 or mean == 0 or not math.isfinite(mean):  # the same in every replication: exact to 3 digits
+        return significant(mean, 3)
+    # One draw: three significant digits, rounding whole numbers too (significant() stops at the units).
+    return 2 - int(math.floor(math.log10(abs(mean))))
 
 
 def has_interval(e: dict) -> bool:
