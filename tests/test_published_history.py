@@ -109,14 +109,16 @@ def test_no_policy_path_reproduces_the_published_figures_of_the_years_it_simulat
 
 
 def test_the_published_figures_checked_include_diqings_2024_level_and_growth_and_guangyuans_2020_growth():
-    """The check is not empty: these three figures fall inside the years the plans simulate."""
+    """The check is not empty: these four figures fall inside the years the plans simulate (Tianjin's 2022 level,
+    from the NBS regional series, since 2026-12-02)."""
     seen = set()
-    for city in ("diqing", "guangyuan"):
+    for city in ("diqing", "guangyuan", "tianjin"):
         raw = read_scenario_file(ROOT / "scenarios" / f"{city}.toml")
         # the years the path covers, without simulating: prior period and horizon
         levels = {year: 1.0 for year in range(2019, 2025)}
         seen |= {what for what, *_ in checks(raw, city, levels)}
-    assert {"diqing 社零 2024", "diqing 社零 growth 2021-2024", "guangyuan 社零 growth 2019-2020"} <= seen
+    assert {"diqing 社零 2024", "diqing 社零 growth 2021-2024", "guangyuan 社零 growth 2019-2020",
+            "tianjin 社零 2022"} <= seen
 
 
 def test_a_path_with_tibets_visitor_dip_fails_the_published_diqing_growth():
