@@ -10,7 +10,9 @@ Replications are independent (each has its own random streams, behaviour set, po
 (``ReplicationPool``), each replication whole in one process, and are put back in replication
 order: the summary is the same figures whatever the worker count. The pool's processes are
 spawned once and kept for the next run of this process (compare's designs, the dashboard's
-updates), since starting one costs about a second.
+updates), since starting one costs about a second. Replication r always runs in worker r mod W, so
+the population, counterfactual and prior period that worker made for it are reused by the next design
+(``model/counterfactual_cache.py``; in this process too when replications run here).
 """
 
 from __future__ import annotations
@@ -100,6 +102,12 @@ class ReplicationPool:
     Spawned, not forked: threads of this process (the dashboard's server, Arrow's) cannot leave a
     child deadlocked. ``shared(workers)`` gives the pool of that size, starting it on first use.
 
+    Each worker is a single-process executor of its own and task r goes to worker r mod W (``map``'s
+    ``keys``), so replication r of every run of this process is made in the same worker, where its
+    population, counterfactual and prior period are kept (``model/counterfactual_cache.py``): a second
+    design or a dashboard update reuses them. A ProcessPoolExecutor of W processes would hand tasks to
+    whichever process is free, and a replication would find its counterfactual in the other worker.
+
     Attributes:
         workers: worker processes.
     """
@@ -109,8 +117,9 @@ class ReplicationPool:
 
     def __init__(self, workers: int):
         self.workers = workers
-        self._executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                                initializer=_worker_init, initargs=(os.getpid(),))
+        context = multiprocessing.get_context("spawn")
+        self._executors = [cf.ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_worker_init,
+                                                  initargs=(os.getpid(),)) for _ in range(workers)]
 
     @classmethod
     def shared(cls, workers: int) -> "ReplicationPool":
@@ -127,33 +136,44 @@ class ReplicationPool:
         with cls._lock:
             pools, cls._shared = list(cls._shared.values()), {}
         for pool in pools:
-            pool._executor.shutdown(wait=True, cancel_futures=True)
+            for executor in pool._executors:
+                executor.shutdown(wait=True, cancel_futures=True)
 
     def _discard(self) -> None:
         with self._lock:
             if self._shared.get(self.workers) is self:
                 del self._shared[self.workers]
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        for executor in self._executors:
+            executor.shutdown(wait=False, cancel_futures=True)
 
     def warm(self) -> None:
         """Start every worker process and have it import the model, so the next run does not wait for it."""
         self.map(_ready, [() for _ in range(self.workers)])
 
-    def map(self, fn, argument_lists: list[tuple], done=None) -> list[Any]:
+    def each_worker(self, fn) -> list[Any]:
+        """``fn()`` once in every worker process, by worker (e.g. ``counterfactual_cache.stats``)."""
+        return self.map(fn, [() for _ in range(self.workers)])
+
+    def map(self, fn, argument_lists: list[tuple], done=None, keys: list[int] | None = None) -> list[Any]:
         """``fn(*arguments)`` for each of ``argument_lists`` in the worker processes, results in the same order.
 
         Args:
             fn: a module-level function (workers import it by name).
             done: called with each result as it finishes (in whatever order they finish).
+            keys: task i runs in worker ``keys[i] % workers`` (default: ``i``); give the replication, so a
+                replication always runs where its counterfactual is kept.
 
         Raises:
-            WorkerError: a worker process died; the pool is discarded (the next run starts a new one).
+            WorkerError: a worker process died; the pool's processes are stopped and the pool discarded (the
+                next run starts a new one).
             Whatever ``fn`` raised, for the first task that raised (the others not yet started are dropped).
         """
+        keys = list(range(len(argument_lists))) if keys is None else keys
         try:
-            futures = {self._executor.submit(fn, *arguments): i for i, arguments in enumerate(argument_lists)}
+            futures = {self._executors[key % self.workers].submit(fn, *arguments): i
+                       for i, (key, arguments) in enumerate(zip(keys, argument_lists, strict=True))}
         except (cf.process.BrokenProcessPool, RuntimeError):
-            self._discard()
+            self._terminate()
             raise WorkerError("the replication workers had stopped; run again") from None
         out: list[Any] = [None] * len(argument_lists)
         try:
@@ -162,7 +182,7 @@ class ReplicationPool:
                 if done is not None:
                     done(out[futures[future]])
         except cf.process.BrokenProcessPool as exc:
-            self._discard()
+            self._terminate()  # the other workers' tasks are of the same run: stop them too
             raise WorkerError(f"a replication worker process died ({exc}); perhaps out of memory: "
                               "run again with fewer workers (--workers 1) or a smaller scale") from None
         except Exception:
@@ -176,8 +196,9 @@ class ReplicationPool:
 
     def _terminate(self) -> None:
         """Stop the worker processes at once and discard the pool."""
-        for process in list(getattr(self._executor, "_processes", {}).values()):
-            process.terminate()
+        for executor in self._executors:
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
+                process.terminate()
         self._discard()
 
 
@@ -230,7 +251,8 @@ def run_scenario(scenario: Scenario, *, scale: float = 0.05, seed: int = 0, repl
         else:
             outputs = ReplicationPool.shared(workers).map(
                 _replicate, [(*chosen[r], scale, seed, r, tool_breakdown) for r in range(replications)],
-                done=None if bar is None else lambda out: bar.update(days[out["replication"]]))
+                done=None if bar is None else lambda out: bar.update(days[out["replication"]]),
+                keys=list(range(replications)))
     finally:
         if bar is not None:
             bar.close()

@@ -11,6 +11,13 @@ period starts before the horizon, ``prior_period_run`` simulates the days from i
 day before the horizon with no tools (no tool acts before the horizon, so the policy run and the
 counterfactual share it), on the same households and the same draw of the 社零 trend, with random
 streams of its own for its daily draws.
+
+The population, the counterfactual and the prior period do not depend on the design (only on the
+scenario's city, dates, conditions and behaviour, the scale, the streams, and of the design its payback
+end and prior period's first day), so a process makes them once per replication and every later design
+takes them from ``model/counterfactual_cache.py``, read-only: compare's designs, the dashboard's updates and
+a sweep's settings of a tool simulate only their policy runs. The results are bit-identical to fresh ones
+(``tests/test_counterfactual_cache.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from model import counterfactual_cache
 from model.economy import CityEconomy, build_population
 from model.parameters.ensemble import behaviour_for_replication
 from model.rng import RandomStreams
@@ -89,6 +97,14 @@ def prior_period_days(scenario: Scenario) -> int:
     return 0 if first is None else (scenario.start - first).days
 
 
+def prior_period_scenario(scenario: Scenario) -> Scenario | None:
+    """The scenario the prior-period run simulates: the days before the horizon, no tools, no targets; or None."""
+    first = prior_period_start(scenario)
+    if first is None:
+        return None
+    return dataclasses.replace(scenario, start=first, end=scenario.start - dt.timedelta(days=1), tools={}, targets={})
+
+
 def prior_period_run(scenario: Scenario, scale: float, streams: RandomStreams, *,
                      population=None, trend=None, progress: Callable[[int], None] | None = None) -> CityEconomy | None:
     """The no-policy run of the days before the horizon that growth targets compare with, or None.
@@ -99,10 +115,9 @@ def prior_period_run(scenario: Scenario, scale: float, streams: RandomStreams, *
         population: the replication's households (built from ``streams`` when not given).
         trend: the replication's draw of the 社零 trend (``CityEconomy.trend``; drawn from ``streams`` when not given).
     """
-    first = prior_period_start(scenario)
-    if first is None:
+    before = prior_period_scenario(scenario)
+    if before is None:
         return None
-    before = dataclasses.replace(scenario, start=first, end=scenario.start - dt.timedelta(days=1), tools={}, targets={})
     if population is None:
         population = build_population(scenario, scale, streams)
     if trend is None:
@@ -123,10 +138,12 @@ def simulate_replication(scenario: Scenario, scale: float, streams: RandomStream
     started = time.perf_counter()
     if behaviour is None:
         scenario, behaviour = replication_behaviour(scenario, streams.replication)
-    population = build_population(scenario, scale, streams)
-    baseline = CityEconomy(scenario, scale=scale, streams=streams, active_tools=set(), population=population).run(progress)
+    # The population, the counterfactual and the prior period are the same for every design: made once per
+    # process and replication (model/counterfactual_cache.py), read-only when kept.
+    population = counterfactual_cache.population(scenario, scale, streams)
+    baseline = counterfactual_cache.baseline(scenario, scale, streams, population, progress)
     policy = CityEconomy(scenario, scale=scale, streams=streams, population=population).run(progress)
-    prior = prior_period_run(scenario, scale, streams, population=population, trend=baseline.trend, progress=progress)
+    prior = counterfactual_cache.prior(scenario, scale, streams, population, baseline.trend, progress)
     alone = {}
     if tool_breakdown and len(scenario.tools) > 1:
         for name in scenario.tools:

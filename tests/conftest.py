@@ -62,6 +62,39 @@ def build(raw: dict):
     return scenario_from_dict(raw, "test")
 
 
+#: Set to 1 to run the suite with this process's counterfactual cache on (a check that nothing writes into a
+#: kept run: its arrays are read-only). Off by default: a test that patches the model's code would otherwise
+#: get a counterfactual made before the patch (the cache keys on inputs, not code; model/counterfactual_cache.py).
+CACHE_IN_TESTS_ENV = "POLICY_SIM_TEST_WITH_CACHE"
+
+
+@pytest.fixture(autouse=True)
+def _no_counterfactual_cache_in_this_process():
+    """Each test starts with this process's counterfactual cache empty and off (worker processes, which run the
+    unpatched code, keep theirs); the ``counterfactual_cache`` fixture turns it on."""
+    import os
+
+    from model import counterfactual_cache as cc
+
+    cc.CACHE.clear()
+    before = cc.CACHE.enabled
+    cc.CACHE.enabled = os.environ.get(CACHE_IN_TESTS_ENV) == "1"
+    yield
+    cc.CACHE.enabled = before
+    cc.CACHE.clear()
+
+
+@pytest.fixture
+def counterfactual_cache():
+    """This process's counterfactual cache, on and empty."""
+    from model import counterfactual_cache as cc
+
+    cc.CACHE.clear()
+    cc.CACHE.enabled = True
+    yield cc.CACHE
+    cc.CACHE.clear()
+
+
 @pytest.fixture
 def small_city_dict():
     return small_city()
