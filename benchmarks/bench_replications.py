@@ -16,6 +16,7 @@ by file. Run:
     python benchmarks/bench_replications.py [--workers N] [--cap 180] [--all]
     python benchmarks/bench_replications.py --profile [--scale 0.05] [--replications 1]
     python benchmarks/bench_replications.py --scales 0.005 0.05 --batches 1   # single cells, with CPU time
+    python benchmarks/bench_replications.py --dashboard-only   # the two dashboard updates only
 
 Record the result in BENCHMARKS.md with the command, the date and the load printed.
 """
@@ -131,25 +132,52 @@ def cost_table(scenario: Scenario, args) -> dict[tuple[float, int], float]:
     return measured
 
 
+def pool_cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and of the shared pools' live worker processes so far."""
+    from model.runner import ReplicationPool
+
+    total = time.process_time()
+    tick = os.sysconf("SC_CLK_TCK")
+    for pool in list(ReplicationPool._shared.values()):
+        executors = getattr(pool, "_executors", None) or [pool._executor]  # one executor before issue 12's affinity
+        for executor in executors:
+            for pid in list((getattr(executor, "_processes", None) or {}).keys()):
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def dashboard_updates(args) -> None:
-    """A dashboard update as the page makes it: the design run with its replications at ~20,000 households."""
+    """Dashboard updates as the page makes them: the design run with its replications at ~20,000 households,
+    then the same design with its first tool's budget 10% higher (a planner moving a slider)."""
     from model.dashboard import state
 
     print(f"\nDashboard update: {DASHBOARD_REPLICATIONS} replications at about {DASHBOARD_HOUSEHOLDS:,} households "
-          f"(model/dashboard/state.py run_design; issue 12 target: under 2 s Pingliang, under 4 s Tianjin)")
+          f"(model/dashboard/state.py run_design; issue 12 target: under 2 s Pingliang, under 4 s Tianjin); the next "
+          f"update changes the first tool's budget by 10%. CPU: this process and its worker processes")
     for city in DASHBOARD_CITIES:
         path = f"scenarios/{city}.toml"
         scenario = load_scenario(ROOT / path)
         scale = state.scale_for(scenario.city.households, DASHBOARD_HOUSEHOLDS)
-        settings = state.Settings(path, None, (), scale, state.DEFAULT_SEED, DASHBOARD_REPLICATIONS)
-        times = []
-        for _ in range(2):  # the first update of a page also starts its worker processes
-            started = time.perf_counter()
-            result = state.run_design(scenario, settings)
+        tool = next(iter(scenario.tools))
+        overrides = {f"tools.{tool}.budget_yuan": scenario.tools[tool].budget_yuan * 1.1}
+        designs = [(scenario, state.Settings(path, None, (), scale, state.DEFAULT_SEED, DASHBOARD_REPLICATIONS)),
+                   (state.apply_overrides(scenario, overrides),
+                    state.Settings(path, None, tuple(overrides.items()), scale, state.DEFAULT_SEED,
+                                   DASHBOARD_REPLICATIONS))]
+        times, cpus = [], []
+        for design, settings in designs:  # the first update of a page also starts its worker processes
+            started, cpu = time.perf_counter(), pool_cpu_seconds()
+            result = state.run_design(design, settings)
             times.append(time.perf_counter() - started)
+            cpus.append(pool_cpu_seconds() - cpu)
         print(f"  {city}: scale {scale:g} ({result.households_simulated:,} households), "
-              f"{replication_days(scenario):,} simulated days per replication: first update {times[0]:.1f} s, "
-              f"next {times[1]:.1f} s  | load {load()}", flush=True)
+              f"{replication_days(scenario):,} simulated days per replication: first update {times[0]:.1f} s "
+              f"(CPU {cpus[0]:.1f} s), next ({tool} budget x1.1) {times[1]:.1f} s (CPU {cpus[1]:.1f} s)"
+              f"  | load {load()}", flush=True)
 
 
 def profile(scenario: Scenario, args) -> None:
@@ -199,6 +227,7 @@ def main() -> int:
                         help="skip a combination estimated to take longer than this many seconds (default 180)")
     parser.add_argument("--all", action="store_true", help="run every combination, however long")
     parser.add_argument("--no-dashboard", action="store_true", help="skip the dashboard-update timings")
+    parser.add_argument("--dashboard-only", action="store_true", help="only the dashboard-update timings")
     parser.add_argument("--profile", action="store_true", help="profile one batch instead of the table")
     parser.add_argument("--scale", type=float, default=RATIO_SCALE, help="--profile: scale (default 0.05)")
     parser.add_argument("--replications", type=int, default=1, help="--profile: replications (default 1)")
@@ -214,6 +243,10 @@ def main() -> int:
           f"python {sys.version.split()[0]}")
     if args.profile:
         profile(scenario, args)
+        return 0
+    if args.dashboard_only:
+        dashboard_updates(args)
+        print(f"\nfinished {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, load {load()}")
         return 0
     measured = cost_table(scenario, args)
     if (RATIO_SCALE, 1) in measured and (RATIO_SCALE, RATIO_BATCH) in measured:
