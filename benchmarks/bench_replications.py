@@ -17,6 +17,7 @@ by file. Run:
     python benchmarks/bench_replications.py --profile [--scale 0.05] [--replications 1]
     python benchmarks/bench_replications.py --scales 0.005 0.05 --batches 1   # single cells, with CPU time
     python benchmarks/bench_replications.py --dashboard-only   # the two dashboard updates only
+    python benchmarks/bench_replications.py --compare-only     # three Pingliang designs, as compare runs them
 
 Record the result in BENCHMARKS.md with the command, the date and the load printed.
 """
@@ -49,6 +50,9 @@ RATIO_BATCH = 32
 DASHBOARD_CITIES = ("pingliang", "tianjin")
 DASHBOARD_HOUSEHOLDS = 20_000
 DASHBOARD_REPLICATIONS = 8
+COMPARE_VARIANTS = (None, "rewards_on_top", "no_merchant_cap")
+COMPARE_REPLICATIONS = 8
+COMPARE_SCALE = 0.02
 
 
 def load() -> str:
@@ -180,6 +184,26 @@ def dashboard_updates(args) -> None:
               f"  | load {load()}", flush=True)
 
 
+def compare_designs(args) -> None:
+    """Three Pingliang designs one after another, as ``run.py compare`` runs them: each design's wall and CPU
+    time (this process and its workers; the pool started before the clock)."""
+    from model.runner import ReplicationPool, default_workers
+
+    replications = COMPARE_REPLICATIONS
+    workers = min(args.workers or default_workers(replications), replications)
+    print(f"\nCompare: Pingliang and its variants {', '.join(COMPARE_VARIANTS[1:])}, {replications} replications at "
+          f"scale {COMPARE_SCALE}, {workers} worker(s), no per-tool breakdown")
+    if workers > 1:
+        ReplicationPool.shared(workers).warm()
+    for variant in COMPARE_VARIANTS:
+        design = load_scenario(ROOT / "scenarios/pingliang.toml", variant=variant)
+        started, cpu = time.perf_counter(), pool_cpu_seconds()
+        run_scenario(design, scale=COMPARE_SCALE, seed=args.seed, replications=replications, tool_breakdown=False,
+                     **run_kwargs(workers))
+        print(f"  {design.name}: {time.perf_counter() - started:.1f} s, CPU {pool_cpu_seconds() - cpu:.1f} s"
+              f"  | load {load()}", flush=True)
+
+
 def profile(scenario: Scenario, args) -> None:
     """cProfile one batch and print where the time goes."""
     profiler = cProfile.Profile()
@@ -228,6 +252,8 @@ def main() -> int:
     parser.add_argument("--all", action="store_true", help="run every combination, however long")
     parser.add_argument("--no-dashboard", action="store_true", help="skip the dashboard-update timings")
     parser.add_argument("--dashboard-only", action="store_true", help="only the dashboard-update timings")
+    parser.add_argument("--compare-only", action="store_true",
+                        help="only three Pingliang designs run one after another, as compare runs them")
     parser.add_argument("--profile", action="store_true", help="profile one batch instead of the table")
     parser.add_argument("--scale", type=float, default=RATIO_SCALE, help="--profile: scale (default 0.05)")
     parser.add_argument("--replications", type=int, default=1, help="--profile: replications (default 1)")
@@ -243,6 +269,9 @@ def main() -> int:
           f"python {sys.version.split()[0]}")
     if args.profile:
         profile(scenario, args)
+        return 0
+    if args.compare_only:
+        compare_designs(args)
         return 0
     if args.dashboard_only:
         dashboard_updates(args)
