@@ -313,7 +313,9 @@ def _replication(study: Study, scale: float, seed: int, r: int, behaviour: dict[
                  behaviour_choice: str) -> tuple[dict[str, float], float]:
     """One replication's measures and its seconds (module level, so a process pool can run it)."""
     scenario = _scenario(study, behaviour, behaviour_choice)
-    pair = simulate_replication(scenario, scale, RandomStreams.from_seed(seed, r), tool_breakdown=False)
+    # Each study and parameter set is run once per process: keeping its counterfactual would only fill the cache.
+    pair = simulate_replication(scenario, scale, RandomStreams.from_seed(seed, r), tool_breakdown=False,
+                                keep_counterfactual=False)
     return measure_replication(study, scenario, pair), pair.seconds
 
 

@@ -194,10 +194,11 @@ class CounterfactualCache:
             self._bytes = 0
             self.stats = CacheStats()
 
-    def get_or_make(self, key: tuple, make: Callable[[], Any]) -> tuple[Any, bool]:
-        """The value kept under ``key``, or ``make()`` kept there (frozen): (value, whether it was kept already)."""
+    def get_or_make(self, key: tuple, make: Callable[[], Any], keep: bool = True) -> tuple[Any, bool]:
+        """The value kept under ``key``, or ``make()`` kept there (frozen): (value, whether it was kept already).
+        With ``keep`` false nothing is looked up or kept (a caller that knows no later design will ask again)."""
         kind = key[0]
-        if not self.enabled:
+        if not self.enabled or not keep:
             return make(), False
         with self._lock:
             entry = self._entries.get(key)
@@ -239,12 +240,12 @@ CACHE = CounterfactualCache(_max_bytes_from_environment())
 # ------------------------------------------------------------------ what simulate_replication asks for
 
 
-def population(scenario: Scenario, scale: float, streams):
-    """The replication's households (read-only columns; runs take ``copy_mutable`` of them)."""
+def population(scenario: Scenario, scale: float, streams, keep: bool = True):
+    """The replication's households (read-only columns when kept; runs take ``copy_mutable`` of them)."""
     from model.economy import build_population
 
     value, _ = CACHE.get_or_make(population_key(scenario, scale, streams),
-                                 lambda: build_population(scenario, scale, streams))
+                                 lambda: build_population(scenario, scale, streams), keep)
     return value
 
 
@@ -257,7 +258,8 @@ def _as_run_of(model, scenario: Scenario, streams=None):
     return mine
 
 
-def baseline(scenario: Scenario, scale: float, streams, population, progress: Callable[[int], None] | None = None):
+def baseline(scenario: Scenario, scale: float, streams, population, progress: Callable[[int], None] | None = None,
+             keep: bool = True):
     """The replication's no-policy counterfactual, run to the design's payback end.
 
     A kept run moves ``progress`` by its days at once, so a progress bar's total still adds up.
@@ -266,7 +268,8 @@ def baseline(scenario: Scenario, scale: float, streams, population, progress: Ca
 
     model, kept = CACHE.get_or_make(
         baseline_key(scenario, scale, streams),
-        lambda: CityEconomy(scenario, scale=scale, streams=streams, active_tools=set(), population=population).run(progress))
+        lambda: CityEconomy(scenario, scale=scale, streams=streams, active_tools=set(), population=population).run(progress),
+        keep)
     if not kept:
         return model
     if progress is not None:
@@ -274,7 +277,8 @@ def baseline(scenario: Scenario, scale: float, streams, population, progress: Ca
     return _as_run_of(model, scenario, streams)
 
 
-def prior(scenario: Scenario, scale: float, streams, population, trend, progress: Callable[[int], None] | None = None):
+def prior(scenario: Scenario, scale: float, streams, population, trend, progress: Callable[[int], None] | None = None,
+          keep: bool = True):
     """The replication's prior-period run (``simulation.prior_period_run``), or None when there is none."""
     from model.simulation import prior_period_run, prior_period_scenario
 
@@ -282,7 +286,8 @@ def prior(scenario: Scenario, scale: float, streams, population, trend, progress
         return None
     model, kept = CACHE.get_or_make(
         prior_key(scenario, scale, streams),
-        lambda: prior_period_run(scenario, scale, streams, population=population, trend=trend, progress=progress))
+        lambda: prior_period_run(scenario, scale, streams, population=population, trend=trend, progress=progress),
+        keep)
     if not kept:
         return model
     if progress is not None:

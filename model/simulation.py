@@ -128,8 +128,12 @@ def prior_period_run(scenario: Scenario, scale: float, streams: RandomStreams, *
 
 
 def simulate_replication(scenario: Scenario, scale: float, streams: RandomStreams, *, tool_breakdown: bool = True,
-                         progress: Callable[[int], None] | None = None, behaviour: str | None = None) -> PairResult:
+                         progress: Callable[[int], None] | None = None, behaviour: str | None = None,
+                         keep_counterfactual: bool = True) -> PairResult:
     """Run the policy, the no-policy counterfactual, and (with several tools) each tool alone.
+
+    ``keep_counterfactual`` false: the no-policy work is neither taken from nor kept in this process's cache
+    (for callers whose every call has behaviour of its own, e.g. the estimation, which would only fill it).
 
     The behaviour is that of replication ``streams.replication`` (``replication_behaviour``), chosen here
     unless ``behaviour`` is given: then ``scenario`` already carries it and ``behaviour`` says which it is
@@ -140,10 +144,11 @@ def simulate_replication(scenario: Scenario, scale: float, streams: RandomStream
         scenario, behaviour = replication_behaviour(scenario, streams.replication)
     # The population, the counterfactual and the prior period are the same for every design: made once per
     # process and replication (model/counterfactual_cache.py), read-only when kept.
-    population = counterfactual_cache.population(scenario, scale, streams)
-    baseline = counterfactual_cache.baseline(scenario, scale, streams, population, progress)
+    keep = keep_counterfactual
+    population = counterfactual_cache.population(scenario, scale, streams, keep)
+    baseline = counterfactual_cache.baseline(scenario, scale, streams, population, progress, keep)
     policy = CityEconomy(scenario, scale=scale, streams=streams, population=population).run(progress)
-    prior = counterfactual_cache.prior(scenario, scale, streams, population, baseline.trend, progress)
+    prior = counterfactual_cache.prior(scenario, scale, streams, population, baseline.trend, progress, keep)
     alone = {}
     if tool_breakdown and len(scenario.tools) > 1:
         for name in scenario.tools:

@@ -26,7 +26,7 @@ from model import counterfactual_cache as cc
 from model.rng import RandomStreams
 from model.runner import ReplicationPool, run_scenario
 from model.scenario import Scenario
-from model.simulation import replication_behaviour
+from model.simulation import replication_behaviour, simulate_replication
 
 _spec = importlib.util.spec_from_file_location("hash_runs", ROOT / "benchmarks" / "hash_runs.py")
 hash_runs = importlib.util.module_from_spec(_spec)
@@ -214,3 +214,23 @@ def test_two_dashboard_updates_reuse_the_counterfactual():
     assert worker_hits(2) == before + 4
     assert first.summary["retail_sales_baseline"] == second.summary["retail_sales_baseline"]
     assert first.summary["government_outlay"] != second.summary["government_outlay"]
+
+
+def test_the_evidence_runs_keep_nothing(counterfactual_cache, monkeypatch):
+    """The estimation runs every study once per parameter set: its replications neither look up nor keep their
+    no-policy work (a process would otherwise hold up to the bound of runs it never reuses)."""
+    from calibration import evidence
+
+    calls = []
+    real = evidence.simulate_replication
+    monkeypatch.setattr(evidence, "simulate_replication", lambda *a, **k: calls.append(k) or real(*a, **k))
+    studies = evidence.read_evidence()
+    scales = evidence.study_scales(studies, None)
+    study = min(studies, key=lambda s: scales[s.name])
+    evidence._replication(study, scales[study.name], 1, 0, None, "documented")
+    assert calls and calls[0]["keep_counterfactual"] is False
+    assert len(counterfactual_cache) == 0 and counterfactual_cache.stats.misses == {}
+    # ... while a default call keeps them.
+    scenario = build(BASE)
+    simulate_replication(scenario, SCALE, RandomStreams.from_seed(3, 0), tool_breakdown=False)
+    assert len(counterfactual_cache) >= 2
