@@ -12,6 +12,11 @@ Measured on Tianjin's plan with its [conditions] and tools removed and the trend
     actual savings:  2021 82 81 106 102, 2022 118 129 139 141   (year 2 / year 1: 1.42; in the market 742 -> 1,980)
     savings x 10:    2021 151 132 156 161, 2022 159 153 175 178 (year 2 / year 1: 1.11; in the market 584 -> 780)
 
+Run on to 2026 (the same settings), annual car sales are 371, 527, 589, 638, 686 and 721亿 for 2021-2026
+(+42%, +12%, +8%, +7.5%, +5% against the 4% trend) and the shoppers in the market 982 at day 180, 1,980 at day
+720, 2,700 at day 1,620: the climb takes about five years to die away, so a spin-up that removed it would
+have to simulate about five years of durables and savings before the first day.
+
 The same climb is in every city's plan with its conditions (Guangyuan's no-policy car sales by quarter go
 from 3亿 to 10亿 over 2020-2022, its shoppers in the market from 106 to 376 per 10,000 sampled items). It biases
 what the model reports: calibration fits the city's car price to the first year's depressed car sales
