@@ -273,11 +273,11 @@ MUTATIONS: tuple[Mutation, ...] = (
              ("tests/test_indicators.py::test_above_quota_crossings_by_hand",)),
     # ---------------------------------------------------------------- rules/night_economy.py (24-hour stores)
     Mutation("a store that closes for a night keeps its run of late nights", "model/rules/night_economy.py",
-             "return np.where(open_tonight, previous + 1, 0)", "return np.where(open_tonight, previous + 1, previous)",
+             "counted *= open_tonight", "counted -= ~open_tonight",
              ("tests/test_indicators.py::test_24_hour_store_state_by_hand",)),
     Mutation("any shop open late counts as a 24-hour store", "model/rules/night_economy.py",
-             "return int((convenience & (nights >= NIGHTS_OPEN_FOR_24H)).sum())",
-             "return int((convenience & (nights >= 1)).sum())",
+             "return int(np.count_nonzero(convenience & (nights >= NIGHTS_OPEN_FOR_24H)))",
+             "return int(np.count_nonzero(convenience & (nights >= 1)))",
              ("tests/test_indicators.py::test_24_hour_store_state_by_hand",)),
     # ---------------------------------------------------------------- summary.py (county ranking)
     Mutation("county ranking puts the smallest uplift first", "model/summary.py",

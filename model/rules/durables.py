@@ -86,7 +86,8 @@ SEED_BLOCK_HOUSEHOLDS = 1 << 18
 
 def weibull_hazard_per_year(age_years: np.ndarray, shape: float, scale: float) -> np.ndarray:
     """Weibull hazard (per year) at the given ages: (k/λ)(a/λ)^(k-1)."""
-    a = np.clip(age_years, 1e-6, MAX_HAZARD_AGE_YEARS)
+    # np.minimum(np.maximum(...)) is np.clip's arithmetic without its Python-level wrappers (same values).
+    a = np.minimum(np.maximum(age_years, 1e-6), MAX_HAZARD_AGE_YEARS)
     return (shape / scale) * (a / scale) ** (shape - 1.0)
 
 
@@ -204,6 +205,11 @@ class EntryColumns:
         """Copies of the entries at ``positions`` (indices into the current entries), by column."""
         return {name: buffer[self.start:self.end].take(positions) for name, buffer in self._buffers.items()}
 
+    def first(self, count: int) -> dict[str, np.ndarray]:
+        """Copies of the ``count`` oldest entries, by column (``take(np.arange(count))`` without the indices)."""
+        start = self.start
+        return {name: buffer[start:start + count].copy() for name, buffer in self._buffers.items()}
+
 
 def first_item_of_each_household(rows: np.ndarray, in_market: np.ndarray) -> np.ndarray:
     """Mask keeping each household's first entry among ``rows``, entries of the market's pool (what
@@ -310,6 +316,11 @@ class DurableMarket:
         self.windfall_pending_yuan = np.zeros(hh.n)
         self._windfall_rows: list[np.ndarray] = []  # the rows given windfalls since the last step
         self._plans_seeded = False
+        # This good's multiplier of each simulated day (``_multiplier``), made on first use: the economy's calendar
+        # and conditions are set after the markets.
+        self._multipliers: np.ndarray | None = None
+        self._subsidisers: list | None = None  # the tools that can subsidise a durable good (``_acting``)
+        self._dealer_draw_bounds: np.ndarray | None = None  # ``_record_dealers``'s cumulative market shares
         self._seed_pool(model.streams.get(f"{kind}-initial-market"))
 
     # ------------------------------------------------------------ the stocks (views, valid until they next change)
@@ -370,17 +381,22 @@ class DurableMarket:
         age = (day - purchase_day) / DAYS_PER_YEAR
         if self.owns is None:  # appliances: every item owned
             return weibull_hazard_per_year(age, self.shape, self.scale_years)
-        owned = self._owned(rows, items)
+        owned = self._owned(rows, items) if flat is None else self.owns.reshape(-1)[flat]
         return np.where(owned, weibull_hazard_per_year(age, self.shape, self.scale_years), self.first_hazard[rows])
 
     def _multiplier(self, day: int) -> float | None:
         """Calendar x conditions x the 社零 trend's demand index for this good on ``day`` (the economy's
         multiplier of that day), or None past the simulated days."""
-        model = self.model
-        if day >= model.seasonality.shape[0]:
+        multipliers = self._multipliers
+        if multipliers is None:
+            model = self.model
+            sector = SECTOR_INDEX[self.kind]
+            # Element by element the same products, in the same order, as each day's would be.
+            multipliers = self._multipliers = (model.seasonality[:, sector] * model.durable_condition[:, sector]
+                                               * model.demand_index)
+        if day >= multipliers.shape[0]:
             return None
-        sector = SECTOR_INDEX[self.kind]
-        return float(model.seasonality[day, sector] * model.durable_condition[day, sector] * model.demand_index[day])
+        return float(multipliers[day])
 
     @staticmethod
     def _draws(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -419,7 +435,11 @@ class DurableMarket:
         """Mask keeping the first occurrence of each (row, item)."""
         if rows.size < 2:
             return np.ones(rows.size, dtype=bool)
-        _, first = np.unique(rows * max(n_items, 1) + items, return_index=True)
+        keys = rows * max(n_items, 1) + items
+        ordered = np.sort(keys)
+        if (ordered[1:] != ordered[:-1]).all():  # no repeats (the usual case): every entry is the first
+            return np.ones(rows.size, dtype=bool)
+        _, first = np.unique(keys, return_index=True)
         once = np.zeros(rows.size, dtype=bool)
         once[first] = True
         return once
@@ -440,14 +460,16 @@ class DurableMarket:
         """Plan purchases entering the market on ``day`` (items already planned or in the market are skipped)."""
         if rows.size == 0:
             return
-        fresh = ~self.planned[rows, items] & ~self.in_market[rows, items] & self._first_of_each(rows, items, self.items)
-        rows, items = rows[fresh], items[fresh]
+        fresh = ~(self.planned[rows, items] | self.in_market[rows, items]) & self._first_of_each(rows, items, self.items)
+        every = fresh.all()
+        if not every:
+            rows, items = rows[fresh], items[fresh]
         if rows.size and len(self._plans) and day < self._plans.column("day")[-1]:
             raise ValueError(f"durables {self.kind}: plans for day {day} after plans for a later day (the stock "
                              "is kept in order of days, so those due are the first ones)")
         self.planned[rows, items] = True
         self._plans.append({"rows": rows, "items": items, "day": np.full(rows.size, day, dtype=np.int64),
-                            **{k: draws[k][fresh] for k in ENTRY_DRAWS}})
+                            **{k: draws[k] if every else draws[k][fresh] for k in ENTRY_DRAWS}})
         self.ledger.planned += int(rows.size)
 
     def _take_plans(self, taken: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -464,7 +486,7 @@ class DurableMarket:
 
     def _take_first_plans(self, count: int) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """Remove the ``count`` oldest planned purchases (those due first) from the stock and return them."""
-        entries = self._plans.take(np.arange(count))
+        entries = self._plans.first(count)
         rows, items = entries["rows"], entries["items"]
         self.planned[rows, items] = False
         self._plans.drop_first(count)
@@ -482,11 +504,13 @@ class DurableMarket:
         return DurableCandidates(rows=rows, owned=owned, age_years=age, eligibility_draw=draws["eligibility"],
                                  used_value_yuan=used, rural=~self.model.households.urban[rows])
 
-    def _offers(self, day: int, rows: np.ndarray, items: np.ndarray, draws: dict[str, np.ndarray]
-                ) -> list[tuple[object, np.ndarray, np.ndarray]]:
-        """(tool effect, government yuan, merchant yuan) per household for each tool subsidising this good today."""
+    def _offers(self, day: int, rows: np.ndarray, items: np.ndarray, draws: dict[str, np.ndarray],
+                acting: list | None = None) -> list[tuple[object, np.ndarray, np.ndarray]]:
+        """(tool effect, government yuan, merchant yuan) per household for each tool subsidising this good today
+        (``acting``: those tools, when already known)."""
         out = []
-        acting = [e for e in self.model.tool_effects.values() if e.subsidises(self.kind, day)]
+        if acting is None:
+            acting = self._acting(day)
         if not acting:
             return out
         c = self.candidates(rows, items, day, draws)
@@ -495,6 +519,14 @@ class DurableMarket:
                                                   candidates=c)
             out.append((effect, gov, merch))
         return out
+
+    def _acting(self, day: int) -> list:
+        """The tools subsidising this good today, in file order (only tools whose kind can subsidise a durable
+        good are asked: the others' ``subsidises`` is the base class's, which says no)."""
+        subsidisers = self._subsidisers
+        if subsidisers is None:
+            subsidisers = self._subsidisers = self.model.tools_doing("subsidises")
+        return [e for e in subsidisers if e.subsidises(self.kind, day)]
 
     def add_windfall(self, rows: np.ndarray, windfall_yuan: np.ndarray) -> None:
         """Windfalls households received today; they bring planned purchases forward at the next step."""
@@ -537,12 +569,14 @@ class DurableMarket:
             rows, items = np.divmod(flat, self.items)
         hazard = self._decision_hazard_per_year(rows, items, target_day, flat) * multiplier / DAYS_PER_YEAR
         enter = accept * bound_day < hazard
+        if not enter.any():  # nothing planned for that day (what _add_plans would find)
+            return
         self._add_plans(rows[enter], items[enter], target_day, {k: v[enter] for k, v in draws.items()})
 
     def _mature(self, day: int) -> None:
         """Planned purchases due today enter the market."""
         # The stock is in order of days: those due are the first ones.
-        due = int(np.searchsorted(self.plan_day, day, side="right"))
+        due = int(self._plans.column("day").searchsorted(day, side="right"))
         if due:
             rows, items, draws = self._take_first_plans(due)
             self.ledger.matured += int(rows.size)
@@ -606,7 +640,8 @@ class DurableMarket:
         # Views of the pool with the items bought on earlier days still in place (their patience is infinite:
         # they are never bought again), valid until today's buyers leave it at the end.
         rows, items, progress = self.pool_rows, self.pool_items, self.pool_progress
-        offers = self._offers(day, rows, items, self.pool_draws)
+        acting = self._acting(day)
+        offers = self._offers(day, rows, items, self.pool_draws, acting) if acting else []
         if offers:
             gov_total = sum((gov for _, gov, _ in offers), np.zeros(rows.size))
             merch_total = sum((merch for _, _, merch in offers), np.zeros(rows.size))
@@ -617,16 +652,19 @@ class DurableMarket:
             rate = multiplier / self.shopping_days
         progress += rate
         buying = np.flatnonzero(progress >= self._pool.column("patience"))
+        if buying.size == 0:  # nobody's hazard passed their patience: what follows would find no buyer
+            return
         # One purchase of a kind per household a day keeps the savings check exact: a household's first
         # item in the pool's order. (With one item per household, each household is in the pool once.)
         # Without an offer every item needs the same cash, so a household's first item that it can pay for
         # is its first item if it can pay at all: the savings check goes first, on fewer entries.
-        if self.items > 1 and offers:
+        if self.items > 1 and offers and buying.size > 1:  # one entry is its household's first
             buying = buying[first_item_of_each_household(rows[buying], self.in_market)]
         # A buyer counts on a subsidy only if the pool can still pay it when its turn comes;
-        # the savings check uses what it will actually get.
-        gov_expected = np.zeros(buying.size)
-        merch_expected = np.zeros(buying.size)
+        # the savings check uses what it will actually get. (Without an offer nobody expects anything: the
+        # zeros below are scalars, the cash needed then the same for every buyer.)
+        gov_expected = np.zeros(buying.size) if offers else 0.0
+        merch_expected = np.zeros(buying.size) if offers else 0.0
         for effect, gov, merch in offers:
             covered = model.funds[effect.name].coverable(gov[buying] * hh.weight)
             gov_expected += np.where(covered, gov[buying], 0.0)
@@ -636,7 +674,7 @@ class DurableMarket:
         else:
             cash_needed = np.maximum(self.price - gov_expected - merch_expected, 0.0)
         buying = buying[hh.savings_yuan[rows[buying]] >= cash_needed]
-        if self.items > 1 and not offers:
+        if self.items > 1 and not offers and buying.size > 1:  # one entry is its household's first
             buying = buying[first_item_of_each_household(rows[buying], self.in_market)]
         if buying.size == 0:
             return
@@ -688,7 +726,7 @@ class DurableMarket:
         self._windfall(day, buyers, received)
         if self.kind == "cars":
             self._record_dealers(buying, paid_mask, household_weight)
-        for effect in model.tool_effects.values():
+        for effect in model.tools_doing("on_durable_purchase"):
             effect.on_durable_purchase(self.kind, day, buyers, self.price, subsidised)
         keep = np.ones(rows.size, dtype=bool)
         keep[buying] = False
@@ -705,8 +743,11 @@ class DurableMarket:
         dealers = self.model.car_dealers
         if not dealers:
             return
-        cum = np.cumsum([d.sales_weight for d in dealers])
-        which = np.minimum(np.searchsorted(cum / cum[-1], self.pool_draws["draw"][buying]), len(dealers) - 1)
+        bounds = self._dealer_draw_bounds
+        if bounds is None or bounds.size != len(dealers):  # the dealers' shares are fixed for the run
+            cum = np.cumsum([d.sales_weight for d in dealers])
+            bounds = self._dealer_draw_bounds = cum / cum[-1]
+        which = np.minimum(np.searchsorted(bounds, self.pool_draws["draw"][buying]), len(dealers) - 1)
         # Each sale's tool: the first (in the order of the tools) that paid for it, or none.
         names = [None, *paid_mask]
         tool_of = np.zeros(buying.size, dtype=np.int64)

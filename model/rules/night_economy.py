@@ -48,16 +48,19 @@ from model.sectors import FLOW_SECTORS, SECTOR_INDEX, SECTORS
 
 NIGHT_COL = FLOW_SECTORS.index("night_market")
 DAYTIME_COLS = [FLOW_SECTORS.index("catering"), FLOW_SECTORS.index("daily_goods")]
+_DAYTIME_INDEX = np.array(DAYTIME_COLS, dtype=np.intp)  # the same columns, indexed without converting a list
 
 
 def nights_in_a_row(previous: np.ndarray, open_tonight: np.ndarray) -> np.ndarray:
     """Each merchant's nights in a row open late, after tonight (back to 0 when it closed tonight)."""
-    return np.where(open_tonight, previous + 1, 0)
+    counted = previous + 1
+    counted *= open_tonight  # back to 0 where closed (np.where(open_tonight, previous + 1, 0), fewer passes)
+    return counted
 
 
 def stores_open_24h(convenience: np.ndarray, nights: np.ndarray) -> int:
     """Convenience stores that count as 24-hour stores: open late on each of the last NIGHTS_OPEN_FOR_24H nights."""
-    return int((convenience & (nights >= NIGHTS_OPEN_FOR_24H)).sum())
+    return int(np.count_nonzero(convenience & (nights >= NIGHTS_OPEN_FOR_24H)))
 
 
 @dataclass
@@ -131,7 +134,7 @@ class NightEconomy:
         reduction = None
         acting = []
         visit_saving = 0.0
-        for effect in self.model.tool_effects.values():
+        for effect in self.model.tools_doing("night_offer"):  # the others never make an offer
             offer = effect.night_offer(day, self.sector, self.area)
             if offer is None:
                 continue
@@ -154,9 +157,10 @@ class NightEconomy:
         model = self.model
         params = model.params
         support, reduction, acting, visit_saving = self._support(day)
-        if support is None:  # no tool offers anything tonight
-            support, reduction = 0.0, 0.0
-        open_ = self.margin * self.expected_revenue_per_share * self.share + support > self.cost * (1.0 - reduction)
+        if support is None:  # no tool offers anything tonight: no support (x + 0 > y is x > y), no cost removed
+            open_ = self.margin * self.expected_revenue_per_share * self.share > self.cost
+        else:
+            open_ = self.margin * self.expected_revenue_per_share * self.share + support > self.cost * (1.0 - reduction)
         n_open = int(np.count_nonzero(open_))
         model.books.night_merchants_open[day] = n_open
         self.nights_open_in_a_row = nights_in_a_row(self.nights_open_in_a_row, open_)
@@ -180,12 +184,13 @@ class NightEconomy:
         night = normal * multiplier
         extra = night - normal
         moved = (1.0 - params.night_new_spending_share) * extra
-        daytime = flows[:, DAYTIME_COLS]
+        daytime = flows[:, _DAYTIME_INDEX]
         day_total = daytime.sum(axis=1)
         moved = np.minimum(moved, day_total)  # cannot move more than was spent by day
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = np.where(day_total[:, None] > 0, daytime / day_total[:, None], 0.0)
-        flows[:, DAYTIME_COLS] = daytime - moved[:, None] * frac
+        # Each cell's split of its daytime spending, 0 where it spent nothing by day (divided only where it did).
+        has_daytime = day_total[:, None] > 0
+        frac = np.divide(daytime, day_total[:, None], out=np.zeros_like(daytime), where=has_daytime)
+        flows[:, _DAYTIME_INDEX] = daytime - moved[:, None] * frac
         flows[:, NIGHT_COL] = night
         total_night = float(night.sum())
 
