@@ -220,7 +220,7 @@ class DailyBooks:
         view = self.retail[day, :, sector]
         np.add.at(view, (cells, channel, 0), amounts * above_quota_share)
         np.add.at(view, (cells, channel, 1), amounts * (1.0 - above_quota_share))
-        self.retail_running_total[day] += amounts.sum()
+        self.retail_running_total[day] += total  # amounts.sum(), taken once
 
     def book_sale(self, day: int, cell: int, sector: int, online: bool, above_quota_share: float,
                   amount_yuan: float) -> None:

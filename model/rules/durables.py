@@ -611,9 +611,10 @@ class DurableMarket:
         """A subsidy on offer brings planned purchases (and only those) into the market early."""
         if self.plan_rows.size == 0 or self.entry_elasticity <= 0:
             return
-        offers = self._offers(day, self.plan_rows, self.plan_items, self.plan_draws)
-        if not offers:
+        acting = self._acting(day)
+        if not acting:  # no offer today (one offer per tool acting)
             return
+        offers = self._offers(day, self.plan_rows, self.plan_items, self.plan_draws, acting)
         discount = sum(gov + merch for _, gov, merch in offers) / self.price
         extra_rate = max(multiplier, 0.0) * (subsidy_hazard_multiplier(discount, self.entry_elasticity) - 1.0)
         p = -np.expm1(-extra_rate / self.horizon_days)
@@ -639,7 +640,8 @@ class DurableMarket:
             return
         # Views of the pool with the items bought on earlier days still in place (their patience is infinite:
         # they are never bought again), valid until today's buyers leave it at the end.
-        rows, items, progress = self.pool_rows, self.pool_items, self.pool_progress
+        pool = self._pool_now()  # (while purchasing, the pool as it is: nothing dropped)
+        rows, items, progress = pool.column("rows"), pool.column("items"), pool.column("progress")
         acting = self._acting(day)
         offers = self._offers(day, rows, items, self.pool_draws, acting) if acting else []
         if offers:
