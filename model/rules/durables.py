@@ -211,6 +211,13 @@ class EntryColumns:
         return {name: buffer[start:start + count].copy() for name, buffer in self._buffers.items()}
 
 
+def _all_true(size: int) -> np.ndarray:
+    """np.ones(size, dtype=bool), without np.ones' Python-level steps."""
+    out = np.empty(size, dtype=bool)
+    out.fill(True)
+    return out
+
+
 def first_item_of_each_household(rows: np.ndarray, in_market: np.ndarray) -> np.ndarray:
     """Mask keeping each household's first entry among ``rows``, entries of the market's pool (what
     ``np.unique(rows, return_index=True)`` picks), without sorting them all.
@@ -226,9 +233,17 @@ def first_item_of_each_household(rows: np.ndarray, in_market: np.ndarray) -> np.
         count = count + held[first_held + item]
     several = count > 1
     first = ~several
-    if several.any():
-        shared = np.flatnonzero(several)
-        first[shared[np.unique(rows[shared], return_index=True)[1]]] = True
+    if np.count_nonzero(several):
+        shared = several.nonzero()[0]
+        # Each household's first entry among them: np.unique(..., return_index=True)'s own steps (a stable sort,
+        # then the first of each run), without its Python-level wrappers.
+        shared_rows = rows[shared]
+        order = shared_rows.argsort(kind="stable")
+        ordered = shared_rows[order]
+        starts = np.empty(ordered.size, dtype=bool)
+        starts[:1] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+        first[shared[order[starts]]] = True
     return first
 
 
@@ -434,11 +449,11 @@ class DurableMarket:
     def _first_of_each(rows: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
         """Mask keeping the first occurrence of each (row, item)."""
         if rows.size < 2:
-            return np.ones(rows.size, dtype=bool)
+            return _all_true(rows.size)
         keys = rows * max(n_items, 1) + items
         ordered = np.sort(keys)
-        if (ordered[1:] != ordered[:-1]).all():  # no repeats (the usual case): every entry is the first
-            return np.ones(rows.size, dtype=bool)
+        if not np.count_nonzero(ordered[1:] == ordered[:-1]):  # no repeats (the usual case): every entry is the first
+            return _all_true(rows.size)
         _, first = np.unique(keys, return_index=True)
         once = np.zeros(rows.size, dtype=bool)
         once[first] = True
@@ -449,7 +464,7 @@ class DurableMarket:
         if rows.size == 0:
             return 0
         fresh = ~self.in_market[rows, items] & self._first_of_each(rows, items, self.items)
-        if not fresh.all():
+        if np.count_nonzero(fresh) != fresh.size:
             rows, items, draws = rows[fresh], items[fresh], {k: draws[k][fresh] for k in ENTRY_DRAWS}
         self.in_market[rows, items] = True
         self._pool.append({"rows": rows, "items": items, "progress": np.zeros(rows.size),
@@ -461,7 +476,7 @@ class DurableMarket:
         if rows.size == 0:
             return
         fresh = ~(self.planned[rows, items] | self.in_market[rows, items]) & self._first_of_each(rows, items, self.items)
-        every = fresh.all()
+        every = np.count_nonzero(fresh) == fresh.size
         if not every:
             rows, items = rows[fresh], items[fresh]
         if rows.size and len(self._plans) and day < self._plans.column("day")[-1]:
@@ -569,7 +584,7 @@ class DurableMarket:
             rows, items = np.divmod(flat, self.items)
         hazard = self._decision_hazard_per_year(rows, items, target_day, flat) * multiplier / DAYS_PER_YEAR
         enter = accept * bound_day < hazard
-        if not enter.any():  # nothing planned for that day (what _add_plans would find)
+        if not np.count_nonzero(enter):  # nothing planned for that day (what _add_plans would find)
             return
         self._add_plans(rows[enter], items[enter], target_day, {k: v[enter] for k, v in draws.items()})
 
@@ -653,7 +668,7 @@ class DurableMarket:
             # Without an offer the subsidy multiplier is (1 - 0)^(-elasticity) = 1 exactly.
             rate = multiplier / self.shopping_days
         progress += rate
-        buying = np.flatnonzero(progress >= self._pool.column("patience"))
+        buying = (progress >= self._pool.column("patience")).nonzero()[0]
         if buying.size == 0:  # nobody's hazard passed their patience: what follows would find no buyer
             return
         # One purchase of a kind per household a day keeps the savings check exact: a household's first
@@ -734,7 +749,7 @@ class DurableMarket:
         keep[buying] = False
         self.in_market[buyers, bought] = False
         self.ledger.bought += int(buying.size)
-        left = np.flatnonzero(~keep)
+        left = (~keep).nonzero()[0]
         self._pool.column("patience")[left] = np.inf
         self._pool_bought += left.size
         if 4 * self._pool_bought > len(self._pool):
@@ -761,7 +776,7 @@ class DurableMarket:
 
     def _windfall(self, day: int, buyers: np.ndarray, received: np.ndarray) -> None:
         """A subsidy received is cash the household did not have to spend: part of it is spent later."""
-        if not received.any():
+        if not np.count_nonzero(received):
             return
         model = self.model
         hh = model.households
