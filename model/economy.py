@@ -327,7 +327,8 @@ class CityEconomy(mesa.Model):
         """Firms and institutions buy their share of 社零, under the demand conditions that apply to them."""
         institutional = (self.institutional_per_day * self.seasonality[day] * self.institution_condition[day]
                          * self.demand_index[day] * shock[: len(SECTORS)])
-        for sector, amount in enumerate(institutional):
+        # As Python floats (book_sale takes float(amount) all the same): iterating an array makes a numpy scalar each.
+        for sector, amount in enumerate(institutional.tolist()):
             if amount > 0:
                 self.books.book_sale(day, self.institution_cell, sector, False, self.above_quota_share[sector], amount)
 

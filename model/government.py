@@ -71,7 +71,7 @@ class GovernmentFund:
     # ------------------------------------------------------------ pacing
     def begin_day(self, day: int) -> None:
         """Release the tranches due by ``day`` (the economy calls it each morning, before tools act)."""
-        due = int(np.searchsorted(self.release_days, day, side="right")) - 1
+        due = int(self.release_days.searchsorted(day, side="right")) - 1  # np.searchsorted without its wrapper
         while self._tranche < due:
             if self._tranche >= 0 and not self.carry_over_unspent:
                 self.lapsed_yuan += float(self.release_yuan[self._tranche] - self.paid_by_tranche[self._tranche])
