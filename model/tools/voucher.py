@@ -686,10 +686,14 @@ class VoucherProgramme(ToolEffect):
     # ------------------------------------------------------------ the economy's calls
     def before_spending(self, day: int) -> None:
         """Vouchers released today are claimed."""
+        if self.releases.get(day, 0) <= 0:  # nothing released today (release would return before drawing)
+            return
         self.release(day, self.model.streams.get(f"voucher-claims:{self.tool.name}", day))
 
     def after_flow_spending(self, day: int, flow_multipliers: np.ndarray) -> None:
         """Holders transact, top up or let their vouchers wait."""
+        if self.active.size == 0 or not self.flow_cols:  # no holder (redeem_planned_and_topped_up would return at once)
+            return
         self.redeem_planned_and_topped_up(day, flow_multipliers, self.model.streams.get(f"voucher:{self.tool.name}", day))
 
     def on_durable_purchase(self, durable: str, day: int, buyers: np.ndarray, price_yuan: float,
