@@ -38,10 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.economy import payback_end_date  # noqa: E402
 from model.runner import run_scenario  # noqa: E402
 from model.scenario import Scenario, load_scenario  # noqa: E402
-from model.simulation import prior_period_days, runs_per_replication  # noqa: E402
 
 BATCHES = (1, 8, 32, 128)
 SCALES = (0.005, 0.05, 0.5)
@@ -61,10 +59,14 @@ def load() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
-def replication_days(scenario: Scenario) -> int:
-    """Simulated days of one replication without the per-tool breakdown: plan, counterfactual, prior period."""
-    days = (payback_end_date(scenario) - scenario.start).days + 1
-    return days * runs_per_replication(scenario, False) + prior_period_days(scenario)
+def replication_days(scenario: Scenario, replications: int = 1) -> int:
+    """Simulated days of the first ``replications`` replications without the per-tool breakdown (plan,
+    counterfactual, prior period), each with the behaviour it runs: the payback end, hence the days, depends on
+    it (before 2026-12-02 the documented behaviour's 1,827 days a replication were counted for every one, while
+    Pingliang's replication 0 simulates 2,211, so figures per replication-day were about 1.2x too high)."""
+    from model.simulation import days_per_replication, replication_behaviour
+
+    return sum(days_per_replication(replication_behaviour(scenario, r)[0], False) for r in range(replications))
 
 
 def run_kwargs(workers: int | None) -> dict:
@@ -103,8 +105,9 @@ def cost_table(scenario: Scenario, args) -> dict[tuple[float, int], float]:
     """Time every (scale, batch) the cap allows; print a row per scale as it finishes."""
     days = replication_days(scenario)
     measured: dict[tuple[float, int], float] = {}
-    print(f"\nCost per replication-day, {scenario.name}, no per-tool breakdown, {days:,} simulated days per "
-          f"replication (plan, counterfactual, prior period), workers {args.workers or 'default'}")
+    print(f"\nCost per replication-day, {scenario.name}, no per-tool breakdown, {days:,} simulated days in replication "
+          f"0 (plan, counterfactual, prior period; each replication's own behaviour sets its days), workers "
+          f"{args.workers or 'default'}")
     print("ms per replication-day = wall time / (replications x simulated days); in brackets the batch's wall time "
           "and the worker processes it used")
     print(f"{'scale':>7} {'households':>11} | " + " | ".join(f"{b:>18}" for b in args.batches) + " | load (1/5/15 min)")
@@ -126,7 +129,7 @@ def cost_table(scenario: Scenario, args) -> dict[tuple[float, int], float]:
             if used == 1:
                 cpu.append(f"scale {scale} x {batch}: {timed.cpu_seconds:.2f} s")
             measured[(scale, batch)] = seconds
-            cells.append(f"{1e3 * seconds / (batch * days):>6.3f} ({seconds:>6.1f} s, {used}w)")
+            cells.append(f"{1e3 * seconds / replication_days(scenario, batch):>6.3f} ({seconds:>6.1f} s, {used}w)")
         rows = round(scenario.city.households * scale)
         print(f"{scale:>7} {rows:>11,} | " + " | ".join(cells) + f" | {load()}", flush=True)
     if skipped:
@@ -179,7 +182,7 @@ def dashboard_updates(args) -> None:
             times.append(time.perf_counter() - started)
             cpus.append(pool_cpu_seconds() - cpu)
         print(f"  {city}: scale {scale:g} ({result.households_simulated:,} households), "
-              f"{replication_days(scenario):,} simulated days per replication: first update {times[0]:.1f} s "
+              f"{replication_days(scenario, DASHBOARD_REPLICATIONS):,} simulated days in {DASHBOARD_REPLICATIONS} replications: first update {times[0]:.1f} s "
               f"(CPU {cpus[0]:.1f} s), next ({tool} budget x1.1) {times[1]:.1f} s (CPU {cpus[1]:.1f} s)"
               f"  | load {load()}", flush=True)
 
@@ -213,7 +216,7 @@ def profile(scenario: Scenario, args) -> None:
                  **run_kwargs(1))  # one process: a profile of worker processes would show only the waiting
     profiler.disable()
     seconds = time.perf_counter() - started
-    days = replication_days(scenario) * args.replications
+    days = replication_days(scenario, args.replications)
     print(f"\nProfile: {scenario.name} at scale {args.scale}, {args.replications} replication(s), one process, "
           f"{days:,} simulated days: {seconds:.2f} s under the profiler ({1e3 * seconds / days:.3f} ms a day) "
           f"| load {load()}")
