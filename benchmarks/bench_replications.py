@@ -85,16 +85,31 @@ def expected_workers(replications: int, workers: int | None) -> int:
     return min(workers or default_workers(replications), replications)
 
 
+def _cache_clearer():
+    """``counterfactual_cache.clear`` where the code has the cache (issue 12), else None (older code)."""
+    try:
+        from model import counterfactual_cache
+    except ImportError:
+        return None
+    return getattr(counterfactual_cache, "clear", None)
+
+
 def timed(scenario: Scenario, scale: float, replications: int, seed: int, workers: int | None) -> tuple[float, int]:
     """Wall time of ``run_scenario`` for one batch (summaries and daily tables included, nothing written), and
     the worker processes it used. A pool of workers is started before the clock starts, as a dashboard or a
     compare over several designs has it running already. The CPU time of this process is kept in
     ``timed.cpu_seconds`` (the whole batch's when it ran in this process)."""
     kwargs = run_kwargs(workers)
+    clear = _cache_clearer()
+    if clear is not None:  # a batch must simulate every replication, not reuse an earlier batch's counterfactuals
+        clear()
     if kwargs and (workers or 2) > 1 and replications > 1:
         from model.runner import ReplicationPool, default_workers
 
-        ReplicationPool.shared(min(workers or default_workers(replications), replications)).warm()
+        pool = ReplicationPool.shared(min(workers or default_workers(replications), replications))
+        pool.warm()
+        if clear is not None:
+            pool.each_worker(clear)
     started, cpu = time.perf_counter(), time.process_time()
     result = run_scenario(scenario, scale=scale, seed=seed, replications=replications, tool_breakdown=False, **kwargs)
     timed.cpu_seconds = time.process_time() - cpu

@@ -295,6 +295,12 @@ def prior(scenario: Scenario, scale: float, streams, population, trend, progress
     return _as_run_of(model, prior_period_scenario(scenario))
 
 
+def clear() -> None:
+    """Empty this process's cache (a worker's, through ``ReplicationPool.each_worker``): e.g. a benchmark timing
+    what a replication costs, not what reusing one saves."""
+    CACHE.clear()
+
+
 def stats() -> dict[str, Any]:
     """This process's cache: its counts, entries and bytes (a worker's, through ``ReplicationPool.each_worker``)."""
     with CACHE._lock:
