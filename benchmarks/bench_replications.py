@@ -64,9 +64,9 @@ def replication_days(scenario: Scenario, replications: int = 1) -> int:
     counterfactual, prior period), each with the behaviour it runs: the payback end, hence the days, depends on
     it (before 2026-12-02 the documented behaviour's 1,827 days a replication were counted for every one, while
     Pingliang's replication 0 simulates 2,211, so figures per replication-day were about 1.2x too high)."""
-    from model.simulation import days_per_replication, replication_behaviour
+    from model.simulation import replication_plans
 
-    return sum(days_per_replication(replication_behaviour(scenario, r)[0], False) for r in range(replications))
+    return sum(p.days for p in replication_plans(scenario, replications, False))
 
 
 def run_kwargs(workers: int | None) -> dict:

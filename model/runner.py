@@ -30,11 +30,9 @@ import pandas as pd
 
 from model.distribution import distribution_table
 from model.outputs import RunResult, build_manifest
-from model.economy import payback_end_date
 from model.rng import RandomStreams
 from model.scenario import Scenario
-from model.simulation import (days_per_replication, intervals_cover, replication_behaviour, runs_per_replication,
-                              simulate_replication)
+from model.simulation import intervals_cover, replication_plans, runs_per_replication, simulate_replication
 from model.summary import FIGURE_DEFINITIONS, combine_replications, daily_frames, replication_summary
 
 __all__ = ["RunResult", "run_scenario", "default_workers", "ReplicationPool", "WorkerError"]
@@ -231,27 +229,27 @@ def run_scenario(scenario: Scenario, *, scale: float = 0.05, seed: int = 0, repl
         raise ValueError("keep_models keeps the model objects of this process: run with workers=1")
     workers = 1 if keep_models else min(workers or default_workers(replications), replications)
     streams = [RandomStreams.from_seed(seed, r) for r in range(replications)]
-    chosen = [replication_behaviour(scenario, r) for r in range(replications)]
-    # Each replication's own behaviour sets its payback end, hence its days (days_per_replication).
-    days = [days_per_replication(chosen[r][0], tool_breakdown) for r in range(replications)]
-    ends = [payback_end_date(chosen[r][0]) for r in range(replications)]
+    # Each replication's own behaviour sets its payback end, hence its days.
+    plans = replication_plans(scenario, replications, tool_breakdown)
     bar = None
     update = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=sum(days), unit="day", desc=f"{scenario.name} x{replications}",
+        bar = tqdm(total=sum(p.days for p in plans), unit="day", desc=f"{scenario.name} x{replications}",
                    file=sys.stderr, mininterval=0.5)
         update = bar.update
     started = time.perf_counter()
     try:
         if workers == 1:
-            outputs = [simulate_and_summarise(*chosen[r], scale, st, tool_breakdown, update, keep_models)
+            outputs = [simulate_and_summarise(plans[r].scenario, plans[r].behaviour, scale, st, tool_breakdown, update,
+                                              keep_models)
                        for r, st in enumerate(streams)]
         else:
             outputs = ReplicationPool.shared(workers).map(
-                _replicate, [(*chosen[r], scale, seed, r, tool_breakdown) for r in range(replications)],
-                done=None if bar is None else lambda out: bar.update(days[out["replication"]]),
+                _replicate, [(plans[r].scenario, plans[r].behaviour, scale, seed, r, tool_breakdown)
+                             for r in range(replications)],
+                done=None if bar is None else lambda out: bar.update(plans[out["replication"]].days),
                 keys=list(range(replications)))
     finally:
         if bar is not None:
@@ -268,7 +266,8 @@ def run_scenario(scenario: Scenario, *, scale: float = 0.05, seed: int = 0, repl
     summary = {"scenario": scenario.name, "title": scenario.title, "city": scenario.city.name,
                "start_date": scenario.start.isoformat(), "end_date": scenario.end.isoformat(),
                # each replication runs to the payback end its own behaviour sets; the latest, and all of them
-               "payback_end_date": max(ends).isoformat(), "payback_end_dates": sorted({e.isoformat() for e in ends}),
+               "payback_end_date": max(p.payback_end for p in plans).isoformat(),
+               "payback_end_dates": sorted({p.payback_end.isoformat() for p in plans}),
                "figures": FIGURE_DEFINITIONS,
                "scale": scale, "seed": seed, "replications": replications, "currency": "yuan",
                "intervals_cover": intervals_cover(manifest["replication_behaviour"], scenario),

@@ -170,6 +170,35 @@ def days_per_replication(scenario: Scenario, tool_breakdown: bool) -> int:
     return days * runs_per_replication(scenario, tool_breakdown) + prior_period_days(scenario)
 
 
+@dataclass(frozen=True)
+class ReplicationPlan:
+    """What replication r of a run simulates, known before it runs.
+
+    Attributes:
+        scenario: the scenario with the replication's own behaviour (``replication_behaviour``).
+        behaviour: which behaviour that is.
+        payback_end: the last day its runs simulate (``economy.payback_end_date``, which depends on the behaviour).
+        days: the days it simulates in all (``days_per_replication``): a progress bar's share.
+    """
+
+    scenario: Scenario
+    behaviour: str
+    payback_end: dt.date
+    days: int
+
+
+def replication_plans(scenario: Scenario, replications: int, tool_breakdown: bool) -> list[ReplicationPlan]:
+    """Each replication's behaviour, payback end and days, in replication order (the run, its header and the
+    benchmarks all count from these)."""
+    from model.economy import payback_end_date
+
+    plans = []
+    for r in range(replications):
+        chosen, label = replication_behaviour(scenario, r)
+        plans.append(ReplicationPlan(chosen, label, payback_end_date(chosen), days_per_replication(chosen, tool_breakdown)))
+    return plans
+
+
 def runs_per_replication(scenario: Scenario, tool_breakdown: bool) -> int:
     """How many model runs one replication takes."""
     return 2 + (len(scenario.tools) if tool_breakdown and len(scenario.tools) > 1 else 0)

@@ -221,18 +221,17 @@ def command_run(args: argparse.Namespace) -> int:
             per = runs_per_replication(scenario, args.tool_breakdown)
             what = "the plan and its no-policy counterfactual" + (
                 f", and each of its {len(scenario.tools)} tools alone" if per > 2 else "")
-            from model.economy import payback_end_date
-            from model.simulation import days_per_replication, prior_period_days, replication_behaviour
+            from model.simulation import prior_period_days, replication_plans
 
             # Every simulation runs past the horizon to the payback end, so the bar counts those days too; the
             # payback end depends on each replication's behaviour, so the days differ between replications.
             prior = prior_period_days(scenario)
-            behaviours = [replication_behaviour(scenario, r)[0] for r in range(args.replications)]
-            ends = sorted({payback_end_date(b) for b in behaviours})
+            plans = replication_plans(scenario, args.replications, args.tool_breakdown)
+            ends = sorted({p.payback_end for p in plans})
             spans = sorted({(end - scenario.start).days + 1 for end in ends})
             days = f"{spans[0]}" if len(spans) == 1 else f"{spans[0]} to {spans[-1]}"
             until = f"{ends[0]}" if len(ends) == 1 else f"{ends[0]} to {ends[-1]}, by each replication's behaviour"
-            total = sum(days_per_replication(b, args.tool_breakdown) for b in behaviours)
+            total = sum(p.days for p in plans)
             before = (f", plus {prior} days before the horizon (no policy) for the prior period growth targets "
                       "are judged against" if prior else "")
             print(f"{scenario.title}: {args.replications} replication(s) x {per} simulations ({what}) = "
