@@ -27,19 +27,13 @@ from model.rng import RandomStreams
 from model.runner import ReplicationPool, run_scenario
 from model.scenario import Scenario
 from model.simulation import replication_behaviour, simulate_replication
+from test_workers import TOOLS  # the same two tools, vouchers and a car subsidy
 
 _spec = importlib.util.spec_from_file_location("hash_runs", ROOT / "benchmarks" / "hash_runs.py")
 hash_runs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(hash_runs)
 
 SCALE = 0.5
-TOOLS = {
-    "vouchers": {"kind": "voucher", "sectors": ["catering", "daily_goods"], "face_value_yuan": 20.0,
-                 "threshold_yuan": 100.0, "budget_yuan": 120000.0, "start_date": "2023-02-01",
-                 "end_date": "2023-02-20", "release_every_days": 7, "validity_days": 7},
-    "cars": {"kind": "car_subsidy", "subsidy_per_car_yuan": 6000.0, "budget_yuan": 300000.0,
-             "start_date": "2023-02-01", "end_date": "2023-02-28"},
-}
 
 
 def city(tools: dict | None = None, **changes) -> dict:
