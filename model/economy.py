@@ -165,6 +165,9 @@ class CityEconomy(mesa.Model):
         registry = tool_kinds.kinds()
         self.tool_effects = {n: registry[t.kind].effect(t, self) for n, t in self.active_tools.items()}
         self._tools_doing: dict[str, list] = {}
+        # Each household's usual liquid buffer: its savings before the durable markets add what their shoppers
+        # have saved toward a purchase by the first day (``DurableMarket._seed_pool``).
+        self.savings_buffer_yuan = hh.savings_yuan.copy()
         self.car_market = DurableMarket(self, "cars", self.active_tools)
         self.appliance_market = DurableMarket(self, "appliances", self.active_tools)
         self.night = NightEconomy(self)
@@ -203,7 +206,6 @@ class CityEconomy(mesa.Model):
         cars_per_year = expected_cars_bought_per_year(hh.owns_car.astype(float), hh.income_month_yuan, p)
         self.expected_durable_cash_month = (cars_per_year * p.car_down_payment_share * p.car_price_yuan
                                             + appliances_replaced_per_year(p) * p.appliance_price_yuan) / 12.0
-        self.savings_buffer_yuan = hh.savings_yuan.copy()
         self.savings_ledger = SavingsLedger(start_yuan=float(hh.savings_yuan.sum()))
         online_sellers_of(self)  # 网络零售额's rule is fixed before the run, so a statistic it cannot fit fails now
         self.day = 0

@@ -72,11 +72,11 @@ def _record_entries(monkeypatch) -> dict:
         self._today = day
         return original_step(self, day, multiplier, rng)
 
-    def enter(self, rows, items, draws):
+    def enter(self, rows, items, draws, *when):
         fresh = ~self.in_market[rows, items] & self._first_of_each(rows, items, self.items)
         log.setdefault(id(self), []).append((rows[fresh].copy(), items[fresh].copy(),
                                              np.full(int(fresh.sum()), getattr(self, "_today", -1))))
-        return original_enter(self, rows, items, draws)
+        return original_enter(self, rows, items, draws, *when)
 
     monkeypatch.setattr(DurableMarket, "step", step)
     monkeypatch.setattr(DurableMarket, "_enter", enter)
@@ -107,7 +107,7 @@ def test_no_purchase_planned_beyond_the_horizon_is_moved(monkeypatch, horizon):
     pol = _first_entries_from(log[id(policy.car_market)], start)
     nop = _first_entries_from(log[id(base.car_market)], start)
     moved = [(r, d) for r, d in pol.items() if d < end and nop.get(r, 10**6) >= end]
-    assert len(moved) > 40, len(moved)
+    assert len(moved) > 25, len(moved)  # enough moved purchases for the longest move to near the horizon
     gaps = np.array([nop[r] - d for r, d in moved if r in nop])
     assert len(gaps) == len(moved)  # every moved purchase was planned, so the no-policy run makes it
     assert gaps.max() <= horizon, (gaps.max(), horizon)
@@ -241,7 +241,7 @@ def test_planned_purchase_stocks_add_up_and_tampering_is_caught():
     """Planned purchases made − matured − brought forward = planned now; entered − bought = in the market."""
     raw = small_city(households=4000, end="2023-04-30", tools={"cars": dict(CAR_10PCT, start_date="2023-02-01",
                                                                               end_date="2023-03-15")})
-    policy, _ = runs(raw, scale=0.5)
+    policy, _ = runs(raw, scale=1.0)
     led = policy.car_market.ledger
     assert led.pulled_by_subsidy > 0 and led.matured > 0 and led.bought > 0
     check_accounts(policy)
@@ -270,3 +270,104 @@ def test_appliance_subsidy_limited_to_rural_households_or_one_retailer():
     assert units_any > 300
     assert 0.2 < units_channel / units_any < 0.4, (units_channel, units_any)
     assert durables  # the rule module is the one under test
+
+
+# ---------------------------------------------------------------- paying the cash part: trade-in, entry, giving up
+def _economy(households: int = 3000, seed: int = 3) -> CityEconomy:
+    """A no-policy economy of the synthetic city on its first day (not stepped)."""
+    scenario = build(small_city(households=households))
+    return CityEconomy(scenario, scale=1.0, streams=RandomStreams.from_seed(seed), active_tools=set())
+
+
+def _put_in_market(market: DurableMarket, rows: np.ndarray, entered_day: float) -> None:
+    """Enter households' first items, ready to buy (patience zero) and with a used-value draw of zero."""
+    n = rows.size
+    draws = {"patience": np.zeros(n), "eligibility": np.full(n, 0.5), "draw": np.full(n, 0.5),
+             "value_z": np.zeros(n), "claim": np.full(n, 0.99)}
+    assert market._enter(rows, np.zeros(n, dtype=np.int64), draws, entered_day) == n
+
+
+def test_old_car_value_goes_toward_the_down_payment():
+    """An owner's car fetches price x exp(-0.15 x age) x exp(-sigma^2 / 2) (value draw 0, sigma 0.5) toward the
+    new car's down payment (0.3 x price): an owner with savings just above the remaining cash buys and pays exactly
+    that from savings; a household without a car and the same savings cannot pay and is not let into the market."""
+    run = _economy()
+    market, hh, p = run.car_market, run.households, run.params
+    idle = ~market.in_market[:, 0] & ~market.planned[:, 0]
+    age_years = (0 - hh.car_purchase_day) / 365.0
+    owner = int(np.flatnonzero(idle & hh.owns_car & (age_years > 6) & (age_years < 12))[0])
+    first = int(np.flatnonzero(idle & ~hh.owns_car)[0])
+    rows, zero = np.array([owner, first]), np.zeros(2, dtype=np.int64)
+    used = market.price * np.exp(-0.15 * age_years[owner]) * np.exp(-0.5 * 0.5 ** 2)
+    down = 0.3 * market.price
+    assert market.old_item_value_yuan(rows, zero, 0, np.zeros(2)) == pytest.approx([used, 0.0], rel=1e-12)
+    need = market.cash_needed_without_subsidy_yuan(rows, zero, 0, np.zeros(2))
+    assert need == pytest.approx([max(down - used, 0.0), down], rel=1e-12)
+    assert 0 < need[0] < 0.8 * down  # the old car is worth something and not a whole down payment
+
+    hh.savings_yuan[rows] = need[0] + 100.0
+    assert list(market.can_pay(rows, zero, 0, np.zeros(2))) == [True, False]
+    _put_in_market(market, np.array([owner]), 0.0)
+    bought_before = market.ledger.bought
+    market._purchase(0, 1.0)
+    assert market.ledger.bought > bought_before and not market.in_market[owner, 0]
+    assert hh.savings_yuan[owner] == pytest.approx(100.0, abs=1e-6)  # paid down payment - old car's value
+    assert hh.car_purchase_day[owner] == 0
+
+
+def test_a_planned_purchase_the_household_cannot_pay_is_dropped_when_due():
+    """With every household's savings at zero through January (the monthly savings rule first adds to them on 1
+    February), only owners whose old car covers the down payment (a car under about 7 years old:
+    0.3 < exp(-0.15 x age) x exp(-0.125) x exp(0.5 z)) enter the market; every plan that falls due is either
+    entered or counted as dropped, and the stocks still add up."""
+    run = _economy(households=20000)
+    market, hh = run.car_market, run.households
+    seeded = market.in_market[:, 0].copy()
+    hh.savings_yuan[:] = 0.0
+    for _ in range(31):
+        run.step()
+    led = market.ledger
+    entered = market.in_market[:, 0] & ~seeded
+    assert led.dropped_unaffordable > 0.5 * (led.matured + led.dropped_unaffordable)
+    assert led.matured > 0
+    assert not np.any(entered & ~hh.owns_car)  # no household without a car can pay a down payment from nothing
+    ages = (run.day - hh.car_purchase_day[entered]) / 365.0
+    assert ages.max() < 12.0  # an old car is worth too little (a z of 2 lets one of 12 years through)
+    assert market.account_problems(run.books) == []
+    led.dropped_unaffordable += 1
+    assert any("dropped as unaffordable" in problem for problem in market.account_problems(run.books))
+
+
+def test_a_shopper_whose_savings_fall_short_gives_up_after_the_wait():
+    """Two households ready to buy without the savings for a first car's down payment: the one that entered the
+    market 400 days ago (over ``durable_saving_wait_days`` = 365) leaves it, the one that entered 100 days ago
+    stays; the give-up is counted in the market's stock identity."""
+    run = _economy()
+    market, hh = run.car_market, run.households
+    idle = np.flatnonzero(~market.in_market[:, 0] & ~market.planned[:, 0] & ~hh.owns_car)[:2]
+    hh.savings_yuan[idle] = 0.0
+    _put_in_market(market, idle[:1], -400.0)
+    _put_in_market(market, idle[1:], -100.0)
+    gave_up = market.ledger.gave_up
+    market._purchase(0, 1.0)
+    assert list(market.in_market[idle, 0]) == [False, True]
+    assert market.ledger.gave_up == gave_up + 1
+    assert list(market.pool_rows).count(idle[0]) == 0 and list(market.pool_rows).count(idle[1]) == 1
+    assert hh.savings_yuan[idle].tolist() == [0.0, 0.0]
+    # (the two entries were added outside the ledger's flows, so the identity is checked by the next test's runs)
+
+
+def test_give_ups_are_in_the_stock_identity_and_tampering_is_caught():
+    """entered - bought - gave up = in the market, over 14 months of the synthetic city in which the shoppers'
+    savings are cut a month in (most save the down payment again within the year; some give up)."""
+    run = _economy(households=20000)
+    market, hh = run.car_market, run.households
+    for day in range(420):
+        if day == 30:
+            hh.savings_yuan[market.in_market[:, 0]] = 0.0  # shoppers' savings gone: most cannot pay any more
+        run.step()
+    led = market.ledger
+    assert led.gave_up > 0 and led.bought > 10 * led.gave_up
+    assert market.account_problems(run.books) == []
+    led.gave_up -= 1
+    assert any("gave up" in problem for problem in market.account_problems(run.books))

@@ -59,7 +59,8 @@ the 10-15 years reported for private cars in China), ``appliance_weibull_shape``
 average transaction price; a city's own price replaces it) and ``appliance_price_yuan``,
 ``car_down_payment_share`` (PBoC auto-loan rules), ``durable_planning_horizon_days`` (Mian & Sufi 2012),
 ``durable_shopping_days``, ``durable_timing_elasticity`` and ``durable_entry_elasticity`` (Mian & Sufi
-2012; Green, Melzer, Parker & Rojas 2020; Xing et al. 2023), ``windfall_durable_pull_intensity``
+2012; Green, Melzer, Parker & Rojas 2020; Xing et al. 2023), ``durable_saving_wait_days`` and
+``durable_share_of_consumption`` (what a car shopper saves: assumptions, see the file), ``windfall_durable_pull_intensity``
 (Parker et al. 2013), ``durable_subsidy_take_up``, ``used_car_depreciation_per_year``,
 ``used_car_value_sigma`` and ``car_scrap_value_yuan`` (assumptions, see the file), ``online_share``
 (NBS online retail share), ``windfall_mpc_*`` and ``windfall_spending_days`` (how a subsidy received is
@@ -79,6 +80,8 @@ from model.sectors import SECTOR_INDEX
 DAYS_PER_YEAR = 365.0
 #: Ages beyond this are treated as this old when computing hazards (years).
 MAX_HAZARD_AGE_YEARS = 30.0
+#: Days per month, for savings made monthly.
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 #: Households per block when seeding the market on the first day (bounds that step's memory; results do not
 #: depend on it).
 SEED_BLOCK_HOUSEHOLDS = 1 << 18
@@ -127,6 +130,14 @@ def used_car_value_yuan(price_yuan: float, age_years: np.ndarray, value_z: np.nd
     sigma = params.used_car_value_sigma
     return (price_yuan * np.exp(-params.used_car_depreciation_per_year * np.maximum(age_years, 0.0))
             * np.exp(sigma * value_z - 0.5 * sigma * sigma))
+
+
+def saving_while_shopping_month_yuan(income_month_yuan: np.ndarray, consumption_month_yuan: np.ndarray,
+                                     params) -> np.ndarray:
+    """What a household shopping for a car adds to its liquid savings a month (yuan): its income less its
+    consumption other than durables, as ``CityEconomy._monthly_savings`` has it at base-year incomes (a shopper
+    transfers nothing to other wealth until it has bought)."""
+    return income_month_yuan - consumption_month_yuan * (1.0 - params.durable_share_of_consumption)
 
 
 def windfall_pull_probability(windfall_yuan: np.ndarray, cash_needed_yuan: float, intensity: float) -> np.ndarray:
@@ -254,18 +265,23 @@ class DurableStockLedger:
     Attributes:
         planned: purchases planned (including those planned before the first day).
         matured: planned purchases that entered the market on their planned day.
+        dropped_unaffordable: planned purchases due whose households could not pay the cash part (not made).
         pulled_by_subsidy: planned purchases a subsidy brought into the market early.
         pulled_by_windfall: planned purchases a windfall brought into the market early.
         seeded_in_market: items in the market on the first day.
         bought: purchases made.
+        gave_up: purchases dropped by households whose savings could not pay the cash part within
+            ``durable_saving_wait_days``.
     """
 
     planned: int = 0
     matured: int = 0
+    dropped_unaffordable: int = 0
     pulled_by_subsidy: int = 0
     pulled_by_windfall: int = 0
     seeded_in_market: int = 0
     bought: int = 0
+    gave_up: int = 0
 
 
 class DurableMarket:
@@ -300,6 +316,10 @@ class DurableMarket:
         self.timing_elasticity = params.durable_timing_elasticity[kind]
         self.entry_elasticity = params.durable_entry_elasticity[kind]
         self.take_up = params.durable_subsidy_take_up[kind]
+        self.saving_wait_days = float(params.durable_saving_wait_days[kind])
+        # The monthly savings rule (``CityEconomy._monthly_savings``) keeps what a car shopper saves liquid, for
+        # the down payment; other households' savings stay near their usual buffer.
+        self.saves_while_shopping = kind == "cars"
         # The cash a purchase needs, which a windfall relieves.
         self.cash_outlay_yuan = params.car_down_payment_share * self.price if kind == "cars" else self.price
         if kind == "cars":
@@ -322,7 +342,7 @@ class DurableMarket:
                                     **{k: np.float64 for k in ENTRY_DRAWS}})
         self.in_market = np.zeros((hh.n, self.items), dtype=bool)
         self._pool = EntryColumns({"rows": np.int64, "items": np.int64, "progress": np.float64,
-                                   **{k: np.float64 for k in ENTRY_DRAWS}})
+                                   "entered_day": np.float64, **{k: np.float64 for k in ENTRY_DRAWS}})
         # Items bought leave the pool's columns lazily: their patience becomes infinite (never reached), and
         # the columns are compacted once they are a quarter of them, or before anyone outside the day's
         # purchases reads the pool.
@@ -420,8 +440,21 @@ class DurableMarket:
                 "value_z": rng.standard_normal(n), "claim": rng.random(n)}
 
     def _seed_pool(self, rng: np.random.Generator) -> None:
-        """Start with the steady-state pool: each item in the market with probability hazard x mean delay."""
-        hh = self.model.households
+        """Start from the stationary market: the households shopping on the first day.
+
+        A decision to buy at daily hazard h enters the market only if the household can pay the cash part
+        (``can_pay``) and stays for its shopping delay T = E x ``durable_shopping_days``, E its exponential
+        patience. In the stationary state an item is in the market with probability h x T, so with probability
+        h x ``durable_shopping_days`` over E, and given that its E is size-biased (Gamma(2, 1)); it entered a
+        uniform time ago within T, has accumulated that time's purchase hazard and, for a car, saved that time's
+        surplus (the monthly savings rule keeps a car shopper's savings liquid). The hazard and savings are the
+        first day's, at normal prices and without any policy, so the policy run and its counterfactual start
+        from the same state. Until 2026-12 the seed put items in the market whether or not the household could
+        pay, and those that could not waited there, so the stock of households waiting on their savings filled
+        for years and car sales climbed with it (``tests/test_durable_warmup.py``).
+        """
+        model = self.model
+        hh = model.households
         if hh.n == 0 or self.items == 0:
             return
         # Households in blocks, to hold a block's arrays rather than the city's: the uniform draws of the
@@ -437,7 +470,17 @@ class DurableMarket:
             inside_items.append(items[inside])
         rows, items = np.concatenate(inside_rows), np.concatenate(inside_items)
         draws = self._draws(rng, rows.size)
-        self.ledger.seeded_in_market += self._enter(rows, items, draws)
+        draws["patience"] = rng.gamma(2.0, size=rows.size)
+        in_market_days = rng.random(rows.size) * draws["patience"] * self.shopping_days
+        paying = self.can_pay(rows, items, 0, draws["value_z"])
+        rows, items, in_market_days = rows[paying], items[paying], in_market_days[paying]
+        draws = {k: v[paying] for k, v in draws.items()}
+        if self.saves_while_shopping:  # one item per household: each row once
+            surplus_month = saving_while_shopping_month_yuan(hh.income_month_yuan[rows],
+                                                             hh.consumption_month_yuan[rows], model.params)
+            hh.savings_yuan[rows] += np.maximum(surplus_month, 0.0) * in_market_days / DAYS_PER_MONTH
+        self.ledger.seeded_in_market += self._enter(rows, items, draws, -in_market_days,
+                                                    in_market_days / self.shopping_days)
 
     def _seed_plans(self) -> None:
         """The purchases planned before the first day: those entering the market on days 0 .. horizon - 1."""
@@ -459,15 +502,20 @@ class DurableMarket:
         once[first] = True
         return once
 
-    def _enter(self, rows: np.ndarray, items: np.ndarray, draws: dict[str, np.ndarray]) -> int:
-        """Put items in the market (those already in it stay as they are); returns how many entered."""
+    def _enter(self, rows: np.ndarray, items: np.ndarray, draws: dict[str, np.ndarray],
+               entered_day: float | np.ndarray, progress: np.ndarray | None = None) -> int:
+        """Put items in the market on ``entered_day`` (those already in it stay as they are), with their purchase
+        hazard accumulated so far (``progress``, none if not given); returns how many entered."""
         if rows.size == 0:
             return 0
+        entered_day = np.broadcast_to(np.asarray(entered_day, dtype=np.float64), rows.shape)
+        progress = np.zeros(rows.size) if progress is None else progress
         fresh = ~self.in_market[rows, items] & self._first_of_each(rows, items, self.items)
         if np.count_nonzero(fresh) != fresh.size:
             rows, items, draws = rows[fresh], items[fresh], {k: draws[k][fresh] for k in ENTRY_DRAWS}
+            entered_day, progress = entered_day[fresh], progress[fresh]
         self.in_market[rows, items] = True
-        self._pool.append({"rows": rows, "items": items, "progress": np.zeros(rows.size),
+        self._pool.append({"rows": rows, "items": items, "progress": progress, "entered_day": entered_day,
                            **{k: draws[k] for k in ENTRY_DRAWS}})
         return int(rows.size)
 
@@ -518,6 +566,28 @@ class DurableMarket:
             used = np.zeros(rows.size)
         return DurableCandidates(rows=rows, owned=owned, age_years=age, eligibility_draw=draws["eligibility"],
                                  used_value_yuan=used, rural=~self.model.households.urban[rows])
+
+    def old_item_value_yuan(self, rows: np.ndarray, items: np.ndarray, day: int, value_z: np.ndarray) -> np.ndarray:
+        """What each household's old item brings toward its replacement when sold (yuan): an owned car's
+        used-market value (``used_car_value_yuan``), traded in or sold; nothing for a first car or an appliance."""
+        if self.kind != "cars":
+            return np.zeros(rows.size)
+        age = (day - self.purchase_day[rows, items]) / DAYS_PER_YEAR
+        return np.where(self._owned(rows, items),
+                        used_car_value_yuan(self.price, age, value_z, self.model.params), 0.0)
+
+    def can_pay(self, rows: np.ndarray, items: np.ndarray, day: int, value_z: np.ndarray) -> np.ndarray:
+        """Whether each household's liquid savings cover the purchase's cash part at normal prices: a household
+        enters the market only then (a decision it cannot pay for is not made; it may be made again later)."""
+        return self.model.households.savings_yuan[rows] >= self.cash_needed_without_subsidy_yuan(rows, items, day,
+                                                                                              value_z)
+
+    def cash_needed_without_subsidy_yuan(self, rows: np.ndarray, items: np.ndarray, day: int,
+                                         value_z: np.ndarray) -> np.ndarray:
+        """Liquid savings each purchase needs without any subsidy (yuan): the down payment less what the old
+        car fetches for a car (a trade-in's value goes to the down payment; any excess to the loan), the price
+        for an appliance."""
+        return np.maximum(self.cash_outlay_yuan - self.old_item_value_yuan(rows, items, day, value_z), 0.0)
 
     def _offers(self, day: int, rows: np.ndarray, items: np.ndarray, draws: dict[str, np.ndarray],
                 acting: list | None = None) -> list[tuple[object, np.ndarray, np.ndarray]]:
@@ -594,8 +664,21 @@ class DurableMarket:
         due = int(self._plans.column("day").searchsorted(day, side="right"))
         if due:
             rows, items, draws = self._take_first_plans(due)
-            self.ledger.matured += int(rows.size)
-            self._enter(rows, items, draws)
+            paying = self.can_pay(rows, items, day, draws["value_z"])
+            entering = int(np.count_nonzero(paying))
+            self.ledger.matured += entering
+            self.ledger.dropped_unaffordable += int(rows.size) - entering
+            if entering < rows.size:
+                rows, items, draws = rows[paying], items[paying], {k: v[paying] for k, v in draws.items()}
+            self._enter(rows, items, draws, day)
+
+    def _only_those_who_can_pay(self, pulled: np.ndarray, day: int) -> None:
+        """Unmark the planned purchases in ``pulled`` whose households cannot pay the cash part today: they stay
+        planned (a subsidy or windfall moves a purchase's timing, not whether the household can afford it)."""
+        at = np.flatnonzero(pulled)
+        if at.size:
+            pulled[at] = self.can_pay(self.plan_rows[at], self.plan_items[at], day,
+                                      self._plans.column("value_z")[at])
 
     def _pull_by_windfall(self, day: int) -> None:
         """Windfalls received since the last step bring planned purchases of their households forward."""
@@ -617,10 +700,11 @@ class DurableMarket:
                                       self.model.params.windfall_durable_pull_intensity)
         pulled = np.zeros(self.plan_rows.size, dtype=bool)
         pulled[np.flatnonzero(holding)] = rng.random(int(holding.sum())) < p
+        self._only_those_who_can_pay(pulled, day)
         if pulled.any():
             rows, items, draws = self._take_plans(pulled)
             self.ledger.pulled_by_windfall += int(rows.size)
-            self._enter(rows, items, draws)
+            self._enter(rows, items, draws, day)
 
     def _pull_by_subsidy(self, day: int, multiplier: float) -> None:
         """A subsidy on offer brings planned purchases (and only those) into the market early."""
@@ -635,10 +719,11 @@ class DurableMarket:
         p = -np.expm1(-extra_rate / self.horizon_days)
         rng = self.model.streams.get(f"{self.kind}-induced-entry", day)
         pulled = rng.random(self.plan_rows.size) < p
+        self._only_those_who_can_pay(pulled, day)
         if pulled.any():
             rows, items, draws = self._take_plans(pulled)
             self.ledger.pulled_by_subsidy += int(rows.size)
-            self._enter(rows, items, draws)
+            self._enter(rows, items, draws, day)
 
     def _purchase(self, day: int, multiplier: float) -> None:
         self._purchasing = True
@@ -682,27 +767,40 @@ class DurableMarket:
         # zeros below are scalars, the cash needed then the same for every buyer.)
         gov_expected = np.zeros(buying.size) if offers else 0.0
         merch_expected = np.zeros(buying.size) if offers else 0.0
+        scrap_expected = np.zeros(buying.size, dtype=bool)
         for effect, gov, merch in offers:
             covered = model.funds[effect.name].coverable(gov[buying] * hh.weight)
             gov_expected += np.where(covered, gov[buying], 0.0)
             merch_expected += np.where(covered & (gov[buying] > 0), merch[buying], 0.0)
+            if effect.scraps_old_item(self.kind):
+                scrap_expected |= covered & (gov[buying] > 0)
         if self.kind == "cars":
-            cash_needed = np.maximum(params.car_down_payment_share * self.price - gov_expected, 0.0)
+            # The old car goes toward the new one's down payment: sold (its used value) or, to claim a
+            # scrappage subsidy, scrapped (the recycler's price).
+            old_value = self.old_item_value_yuan(rows[buying], items[buying], day, pool.column("value_z")[buying])
+            proceeds = np.where(scrap_expected, params.car_scrap_value_yuan, old_value)
+            cash_needed = np.maximum(self.cash_outlay_yuan - gov_expected - proceeds, 0.0)
         else:
             cash_needed = np.maximum(self.price - gov_expected - merch_expected, 0.0)
-        buying = buying[hh.savings_yuan[rows[buying]] >= cash_needed]
+        affordable = hh.savings_yuan[rows[buying]] >= cash_needed
+        if not affordable.all():
+            self._give_up(day, buying[~affordable])
+            buying = buying[affordable]
         if self.items > 1 and not offers and buying.size > 1:  # one entry is its household's first
             buying = buying[first_item_of_each_household(rows[buying], self.in_market)]
         if buying.size == 0:
             return
         buyers, bought = rows[buying], items[buying]
         household_weight = hh.weight
+        value_z = pool.column("value_z")[buying]
+        old_value = self.old_item_value_yuan(buyers, bought, day, value_z)
         # Who claims: a share take-up of eligible buyers, and every buyer who needs the subsidy to pay.
-        claims = ((self.pool_draws["claim"][buying] < self.take_up)
-                  | (hh.savings_yuan[buyers] < self.cash_outlay_yuan))
+        claims = ((pool.column("claim")[buying] < self.take_up)
+                  | (hh.savings_yuan[buyers] < np.maximum(self.cash_outlay_yuan - old_value, 0.0)))
         received = np.zeros(buying.size)
         discount = np.zeros(buying.size)
         paid_mask = {}
+        scrapped = np.zeros(buying.size, dtype=bool)
         for effect, gov, merch in offers:
             paid = model.funds[effect.name].pay_many(np.where(claims, gov[buying], 0.0) * household_weight,
                                                      "household", day)
@@ -711,6 +809,8 @@ class DurableMarket:
             merchant_part = np.where(got, merch[buying], 0.0)  # the merchant discount comes with the subsidised sale
             discount += merchant_part
             paid_mask[effect.name] = got
+            if effect.scraps_old_item(self.kind):
+                scrapped |= got
             model.books.cofunding(effect.name)[day] += float(merchant_part.sum()) * household_weight
             model.books.subsidised(effect.name)[day] += float(got.sum()) * household_weight
             model.books.supported(effect.name)[day, SECTOR_INDEX[self.kind]] += float(
@@ -724,7 +824,8 @@ class DurableMarket:
         model.books.supported_any[day, SECTOR_INDEX[self.kind]] += float(
             np.where(subsidised, self.price - discount, 0.0).sum()) * household_weight
         if self.kind == "cars":
-            cash = np.maximum(params.car_down_payment_share * self.price - received, 0.0)
+            cash = np.maximum(self.cash_outlay_yuan - received
+                              - np.where(scrapped, params.car_scrap_value_yuan, old_value), 0.0)
             online = np.zeros(buying.size, dtype=bool)
             above = 1.0
             model.books.cars_sold[day] += buying.size * household_weight
@@ -754,6 +855,19 @@ class DurableMarket:
         self._pool_bought += left.size
         if 4 * self._pool_bought > len(self._pool):
             self._drop_bought()
+
+    def _give_up(self, day: int, short: np.ndarray) -> None:
+        """Entries at pool positions ``short`` are ready to buy but cannot pay: those that have been in the market
+        ``durable_saving_wait_days`` drop the purchase and leave it."""
+        entered = self._pool.column("entered_day")[short]
+        leaving = short[day - entered >= self.saving_wait_days]
+        if leaving.size == 0:
+            return
+        pool = self._pool
+        self.in_market[pool.column("rows")[leaving], pool.column("items")[leaving]] = False
+        pool.column("patience")[leaving] = np.inf  # removed lazily, as the items bought are
+        self._pool_bought += leaving.size
+        self.ledger.gave_up += int(leaving.size)
 
     def _record_dealers(self, buying: np.ndarray, paid_mask: dict[str, np.ndarray], household_weight: float) -> None:
         """Each car goes to a dealer in proportion to its market share."""
@@ -798,15 +912,19 @@ class DurableMarket:
         led = self.ledger
         problems = []
         label = f"durables {self.kind}"
-        outstanding = led.planned - led.matured - led.pulled_by_subsidy - led.pulled_by_windfall
+        outstanding = (led.planned - led.matured - led.dropped_unaffordable - led.pulled_by_subsidy
+                       - led.pulled_by_windfall)
         if outstanding != self.plan_rows.size or int(self.planned.sum()) != self.plan_rows.size:
-            problems.append(f"{label}: planned purchases {led.planned} - matured {led.matured} - brought forward by "
+            problems.append(f"{label}: planned purchases {led.planned} - matured {led.matured} - dropped as "
+                            f"unaffordable {led.dropped_unaffordable} - brought forward by "
                             f"subsidies {led.pulled_by_subsidy} - by windfalls {led.pulled_by_windfall} = {outstanding}, "
                             f"but {self.plan_rows.size} are planned ({int(self.planned.sum())} items marked)")
         entered = led.seeded_in_market + led.matured + led.pulled_by_subsidy + led.pulled_by_windfall
-        if entered - led.bought != self.pool_rows.size or int(self.in_market.sum()) != self.pool_rows.size:
-            problems.append(f"{label}: entered the market {entered} - bought {led.bought} = {entered - led.bought}, "
-                            f"but {self.pool_rows.size} are in the market ({int(self.in_market.sum())} items marked)")
+        left_market = led.bought + led.gave_up
+        if entered - left_market != self.pool_rows.size or int(self.in_market.sum()) != self.pool_rows.size:
+            problems.append(f"{label}: entered the market {entered} - bought {led.bought} - gave up {led.gave_up} = "
+                            f"{entered - left_market}, but {self.pool_rows.size} are in the market "
+                            f"({int(self.in_market.sum())} items marked)")
         sold = books.cars_sold if self.kind == "cars" else books.appliances_sold
         weight = self.model.households.weight
         if not amounts_agree(float(sold.sum()), led.bought * weight, led.bought * weight):

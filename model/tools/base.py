@@ -172,6 +172,11 @@ class ToolEffect:
         """Whether the tool takes claims on purchases of ``durable`` today."""
         return False
 
+    def scraps_old_item(self, durable: str) -> bool:
+        """Whether a buyer paid by this tool scraps its old ``durable`` to claim (and so gets the recycler's
+        price for it rather than its used-market value)."""
+        return False
+
     def durable_discounts(self, durable: str, price_yuan: float, owned: np.ndarray, age_years: np.ndarray,
                           eligibility_draw: np.ndarray, candidates=None) -> tuple[np.ndarray, np.ndarray]:
         """(government, merchant) discount per candidate buyer (yuan), for a tool that ``subsidises`` today.

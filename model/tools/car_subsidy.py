@@ -118,6 +118,9 @@ class CarSubsidyProgramme(ToolEffect):
     def subsidises(self, durable: str, day: int) -> bool:
         return durable == "cars" and self.acts_on(day) and self.fund.open_for_claims
 
+    def scraps_old_item(self, durable: str) -> bool:
+        return durable == "cars" and self.tool.requires_scrappage
+
     def durable_discounts(self, durable, price_yuan, owned, age_years, eligibility_draw, candidates=None):
         used = None if candidates is None else candidates.used_value_yuan
         gov = car_subsidy_for(self.tool, price_yuan, owned, age_years, eligibility_draw, used,
