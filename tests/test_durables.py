@@ -371,3 +371,50 @@ def test_give_ups_are_in_the_stock_identity_and_tampering_is_caught():
     assert market.account_problems(run.books) == []
     led.gave_up -= 1
     assert any("gave up" in problem for problem in market.account_problems(run.books))
+
+
+def test_an_owner_scrapping_for_a_subsidy_pays_the_down_payment_less_subsidy_and_scrap_value():
+    """Under a 20,000-yuan scrappage subsidy an owner of a 14-20-year-old car (used value about 9,000-16,000
+    yuan, below subsidy + 1,500 scrap value) scraps it: it pays 0.3 x price - 20,000 - 1,500 from its savings,
+    not the down payment less the used value it gave up."""
+    tool = {"kind": "car_subsidy", "subsidy_per_car_yuan": 20000.0, "budget_yuan": 1e9, "start_date": "2023-01-01",
+            "end_date": "2023-03-31", "requires_scrappage": True, "scrappage_min_age_years": 10.0}
+    scenario = build(small_city(households=20000, tools={"scrap": tool}))
+    run = CityEconomy(scenario, scale=1.0, streams=RandomStreams.from_seed(3))
+    market, hh = run.car_market, run.households
+    age_years = (0 - hh.car_purchase_day) / 365.0
+    idle = ~market.in_market[:, 0] & ~market.planned[:, 0]
+    owner = int(np.flatnonzero(idle & hh.owns_car & (age_years > 14) & (age_years < 20))[0])
+    used = float(market.old_item_value_yuan(np.array([owner]), np.zeros(1, dtype=np.int64), 0, np.zeros(1))[0])
+    assert used < 20000.0 + 1500.0
+    cash = 0.3 * market.price - 20000.0 - 1500.0
+    hh.savings_yuan[owner] = cash + 100.0  # below the down payment less the used value: it must scrap to buy
+    assert hh.savings_yuan[owner] < 0.3 * market.price - used
+    market._pool.column("patience")[:] = 1e300  # nobody else in the market buys today
+    _put_in_market(market, np.array([owner]), 0.0)
+    paid_before, cash_before = run.funds["scrap"].paid_yuan, run.savings_ledger.durable_cash_yuan
+    market._purchase(0, 1.0)
+    assert not market.in_market[owner, 0] and hh.car_purchase_day[owner] == 0
+    assert run.funds["scrap"].paid_yuan - paid_before == pytest.approx(20000.0)
+    assert run.savings_ledger.durable_cash_yuan - cash_before == pytest.approx(cash, abs=1e-6)
+
+
+def test_the_first_day_shoppers_have_saved_while_shopping():
+    """A car shopper on the first day entered the market a uniform time ago within its shopping delay E x 90 days,
+    E size-biased (Gamma(2, 1)), so on average 90 days ago (E[E] / 2 x 90); it has saved its monthly surplus
+    (income less non-durable consumption) over that time. Households outside the market have their usual
+    buffer."""
+    run = _economy(households=40000)
+    market, hh, p = run.car_market, run.households, run.params
+    rows = market.pool_rows
+    elapsed_days = -market._pool.column("entered_day")
+    assert rows.size > 300
+    assert elapsed_days.mean() == pytest.approx(p.durable_shopping_days["cars"], rel=0.12)
+    assert np.all(market.pool_progress == pytest.approx(elapsed_days / p.durable_shopping_days["cars"]))
+    surplus = hh.income_month_yuan[rows] - hh.consumption_month_yuan[rows] * (1.0 - p.durable_share_of_consumption)
+    saved = hh.savings_yuan[rows] - run.savings_buffer_yuan[rows]
+    assert saved == pytest.approx(np.maximum(surplus, 0.0) * elapsed_days / (365.0 / 12.0), rel=1e-9, abs=1e-6)
+    assert saved.mean() > 1000.0
+    outside = np.ones(hh.n, dtype=bool)
+    outside[rows] = False
+    assert np.array_equal(hh.savings_yuan[outside], run.savings_buffer_yuan[outside])

@@ -23,10 +23,17 @@ Rule ``DurableMarket`` (one for cars, one for appliances) works in three stages:
    were about to make, which is how Parker, Souleles, Johnson & McClelland (2013) find
    total spending out of the 2008 payments (50-90%, with vehicles) far above non-durable
    spending (12-30%).
-3. **Shopping.** A household that has entered the market buys after a shopping delay
+3. **Shopping.** A planned purchase enters the market only if the household's liquid savings can
+   pay its cash part at normal prices: a car's down payment less what the old car fetches (sold, or
+   traded in, at its used value), an appliance's price; a decision it cannot pay for is dropped and may
+   be made again later at the usual hazard. A household in the market buys after a shopping delay
    (mean ``durable_shopping_days``). A subsidy shortens it: the purchase rate is multiplied
-   by (1 - s)^(-elasticity) (``durable_timing_elasticity``). A purchase needs liquid savings
-   for the down payment; without them the household stays in the market.
+   by (1 - s)^(-elasticity) (``durable_timing_elasticity``). A purchase needs the cash part from
+   savings (less any subsidy, and for an owner scrapping its car to claim a scrappage subsidy, less
+   the recycler's price instead of the used value); a car shopper keeps what it saves liquid until it
+   buys, and one whose savings no longer cover the cash part drops the purchase after
+   ``durable_saving_wait_days``. The first day's market is the stationary one: the households that
+   would be shopping, with what they have saved while shopping (``_seed_pool``).
 
 How much of a programme's sales is new demand is what the model computes: a purchase brought
 forward restarts the item's age earlier, so its next replacement comes earlier too, years later.
