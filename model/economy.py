@@ -200,12 +200,11 @@ class CityEconomy(mesa.Model):
         # Liquid savings: income in, consumption out, cash for durables when bought. What a household saves
         # beyond its liquid buffer goes to other wealth (deposits, housing, pensions), so in the no-policy run
         # the buffer is stationary around where it started: each month the transfer is the income left after
-        # normal consumption and the durable cash it expects to pay, plus a share of any gap to its buffer;
-        # a household shopping for a car transfers nothing until it has bought.
-        p = self.params
-        cars_per_year = expected_cars_bought_per_year(hh.owns_car.astype(float), hh.income_month_yuan, p)
-        self.expected_durable_cash_month = (cars_per_year * p.car_down_payment_share * p.car_price_yuan
-                                            + appliances_replaced_per_year(p) * p.appliance_price_yuan) / 12.0
+        # normal consumption and the durable cash it expects to pay (``DurableMarket.expected_cash_per_year_yuan``:
+        # what its purchases would take from savings, net of a trade-in, for the purchases it can pay for), plus
+        # a share of any gap to its buffer; a household shopping for a car transfers nothing until it has bought.
+        self.expected_durable_cash_month = (self.car_market.expected_cash_per_year_yuan()
+                                            + self.appliance_market.expected_cash_per_year_yuan()) / 12.0
         self.savings_ledger = SavingsLedger(start_yuan=float(hh.savings_yuan.sum()))
         online_sellers_of(self)  # 网络零售额's rule is fixed before the run, so a statistic it cannot fit fails now
         self.day = 0

@@ -125,8 +125,8 @@ class BehaviourParameters:
         car_price_yuan, car_down_payment_share: car price and liquidity requirement.
         durable_timing_elasticity: by durable sector, purchase-rate response to net price when in the market.
         durable_shopping_days: by durable sector, mean delay from decision to purchase.
-        durable_saving_wait_days: by durable sector, how long a household ready to buy keeps saving for the
-            cash part before it drops the purchase.
+        durable_saving_wait_days: by durable sector, how long after entering the market a household ready to buy
+            but unable to pay the cash part keeps trying before it drops the purchase.
         durable_entry_elasticity: by durable sector, response of the rate planned purchases are brought forward
             to the net price.
         durable_planning_horizon_days: by durable sector, how far ahead purchases are planned (the stock a

@@ -18,7 +18,8 @@ Rule ``DurableMarket`` (one for cars, one for appliances) works in three stages:
    gain was nearly all reversed within about ten months; Green, Melzer, Parker & Rojas 2020).
    A cash windfall W (a cash transfer, the fungible part of a voucher's saving, a subsidy
    received) brings a planned purchase forward with probability 1 - exp(-k W / C), C the
-   cash the purchase needs (the down payment for a car, the price of an appliance),
+   purchase's full cash outlay (a car's whole down payment, before any trade-in; an
+   appliance's price), so k is estimated on that scale,
    k = ``windfall_durable_pull_intensity``: liquidity brings forward purchases households
    were about to make, which is how Parker, Souleles, Johnson & McClelland (2013) find
    total spending out of the 2008 payments (50-90%, with vehicles) far above non-durable
@@ -39,7 +40,9 @@ How much of a programme's sales is new demand is what the model computes: a purc
 forward restarts the item's age earlier, so its next replacement comes earlier too, years later.
 
 Claims. A share ``durable_subsidy_take_up`` of eligible buyers claims the subsidy (awareness,
-paperwork); a buyer who could not pay the down payment without it always claims. The purchase
+paperwork); a buyer who could not pay the cash part (the down payment less its old car's value)
+without it always claims; since a household enters the market only when it can pay, those are
+shoppers whose savings fell after they entered. The purchase
 responses above are to the offer as dealers and shops advertise it, estimated on programmes
 with their own take-up, so take-up changes who claims, not who buys: at the same purchases the
 outlay falls (exactly so while the budget does not bind, since a pool that lasts longer keeps
@@ -54,7 +57,8 @@ other draws are made before acceptance. The no-policy run is the same run whatev
 (tests/test_counterfactual.py), and a policy run sees the same planned purchases until a policy
 moves one. Bringing forward by subsidies and by windfalls draws on streams of their own, used
 only when there is something to bring forward. Stage 3 gives each household entering the
-market an exponential "patience" E and buys when its accumulated purchase hazard passes E.
+market an exponential "patience" E and buys when its accumulated purchase hazard passes E (the
+first day's shoppers, size-biased by their longer stays, carry a Gamma(2, 1) E: ``_seed_pool``).
 The stocks of planned purchases and of households in the market are checked against their
 flows at the end of every run (``account_problems``).
 
@@ -305,7 +309,11 @@ class DurableMarket:
             market without policy, and the draws it carries into the market.
         in_market: whether each household's item is in the market (rows x items).
         pool_rows, pool_items, pool_draws: the households and items in the market and their draws.
-        pool_progress: accumulated purchase hazard so far.
+        pool_progress: accumulated purchase hazard so far (the pool also holds each entry's ``entered_day``).
+        cash_outlay_yuan: a purchase's full cash outlay (a car's down payment, an appliance's price).
+        saving_wait_days: how long after entering a shopper that cannot pay keeps trying
+            (``durable_saving_wait_days``).
+        saves_while_shopping: whether a shopper's savings stay liquid until it buys (cars).
         windfall_pending_yuan: windfalls received since the last step, per household.
         ledger: the stocks' flows, for the end-of-run identities.
     """
@@ -350,7 +358,7 @@ class DurableMarket:
         self.in_market = np.zeros((hh.n, self.items), dtype=bool)
         self._pool = EntryColumns({"rows": np.int64, "items": np.int64, "progress": np.float64,
                                    "entered_day": np.float64, **{k: np.float64 for k in ENTRY_DRAWS}})
-        # Items bought leave the pool's columns lazily: their patience becomes infinite (never reached), and
+        # Items bought or given up leave the pool's columns lazily: their patience becomes infinite (never reached), and
         # the columns are compacted once they are a quarter of them, or before anyone outside the day's
         # purchases reads the pool.
         self._pool_bought = 0
@@ -477,6 +485,8 @@ class DurableMarket:
             inside_items.append(items[inside])
         rows, items = np.concatenate(inside_rows), np.concatenate(inside_items)
         draws = self._draws(rng, rows.size)
+        # The exponential patience every entrant draws is replaced by the first day's size-biased one (its own
+        # draw after the others, so the other columns are those any entrant's would be).
         draws["patience"] = rng.gamma(2.0, size=rows.size)
         in_market_days = rng.random(rows.size) * draws["patience"] * self.shopping_days
         paying = self.can_pay(rows, items, 0, draws["value_z"])
@@ -588,6 +598,22 @@ class DurableMarket:
         enters the market only then (a decision it cannot pay for is not made; it may be made again later)."""
         return self.model.households.savings_yuan[rows] >= self.cash_needed_without_subsidy_yuan(rows, items, day,
                                                                                               value_z)
+
+    def expected_cash_per_year_yuan(self) -> np.ndarray:
+        """The cash each household's purchases of this good are expected to take from its savings a year (yuan),
+        at the first day's ages and savings: the decision hazard of each item it can pay for times that item's
+        cash part (an old car at its median used value). Summed over households this is the stationary outflow,
+        since the fleet's ages are stationary; the monthly savings rule sets it aside so that savings do not
+        drift (``CityEconomy._monthly_savings``)."""
+        hh = self.model.households
+        expected = np.zeros(hh.n)
+        rows = np.arange(hh.n)
+        for item in range(self.items):
+            items = np.full(hh.n, item)
+            cash = self.cash_needed_without_subsidy_yuan(rows, items, 0, np.zeros(hh.n))
+            hazard = self._decision_hazard_per_year(rows, items, 0)
+            expected += np.where(hh.savings_yuan >= cash, hazard * cash, 0.0)
+        return expected
 
     def cash_needed_without_subsidy_yuan(self, rows: np.ndarray, items: np.ndarray, day: int,
                                          value_z: np.ndarray) -> np.ndarray:
