@@ -110,13 +110,17 @@ def test_budget_dates_are_median_and_range_over_replications():
 
 
 def test_a_budget_that_runs_out_is_dated(tmp_path):
-    # The example city's car subsidy is paid first come, first served until its pool is empty.
+    # The example city's car subsidy is paid first come, first served until its pool is empty: its 3,000,000 yuan
+    # pays 2,400,000 over May-July at this scale and seed, so pools of half and a quarter of it run out.
     example = ROOT / "scenarios" / "examples" / "small_city.toml"
-    smaller = tmp_path / "smaller_car_pool.toml"
-    smaller.write_text(example.read_text(encoding="utf-8").replace(
-        'budget_yuan = { value = 3000000, assumption = "synthetic" }',
-        'budget_yuan = { value = 1500000, assumption = "synthetic" }'), encoding="utf-8")
-    loaded = load_designs([str(example), str(smaller)])
+    paths = []
+    for name, budget in (("half", 1500000), ("quarter", 750000)):
+        path = tmp_path / f"{name}_car_pool.toml"
+        path.write_text(example.read_text(encoding="utf-8").replace(
+            'budget_yuan = { value = 3000000, assumption = "synthetic" }',
+            f'budget_yuan = {{ value = {budget}, assumption = "synthetic" }}'), encoding="utf-8")
+        paths.append(str(path))
+    loaded = load_designs(paths)
     designs = run_designs(loaded, scale=0.02, seed=0, replications=1, target=None, need_target=False)
     table = comparison_table(designs, None, False)
     dates = []
