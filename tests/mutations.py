@@ -186,13 +186,13 @@ MUTATIONS: tuple[Mutation, ...] = (
              "return -np.expm1(-intensity * np.ones_like(windfall_yuan))",
              ("tests/test_durables.py::test_windfall_brings_forward_planned_purchases_with_the_stated_probability",)),
     Mutation("every eligible buyer claims (take-up ignored)", "model/rules/durables.py",
-             'claims = ((self.pool_draws["claim"][buying] < self.take_up)',
-             'claims = ((self.pool_draws["claim"][buying] < 1.0)',
+             'claims = ((pool.column("claim")[buying] < self.take_up)',
+             'claims = ((pool.column("claim")[buying] < 1.0)',
              ("tests/test_durables.py::test_take_up_below_one_lowers_outlay_at_the_same_sales", GOLDEN)),
     Mutation("take-up changes who buys (non-claimers drop out)", "model/rules/durables.py",
-             "buying = buying[hh.savings_yuan[rows[buying]] >= cash_needed]",
-             "buying = buying[(hh.savings_yuan[rows[buying]] >= cash_needed) & ((self.pool_draws['claim'][buying] "
-             "< self.take_up) | (gov_expected == 0))]",
+             "affordable = hh.savings_yuan[rows[buying]] >= cash_needed",
+             "affordable = (hh.savings_yuan[rows[buying]] >= cash_needed) & ((pool.column('claim')[buying] "
+             "< self.take_up) | (gov_expected == 0))",
              ("tests/test_durables.py::test_take_up_below_one_lowers_outlay_at_the_same_sales",)),
     Mutation("planned-purchase stock not counted when brought forward", "model/rules/durables.py",
              "self.ledger.pulled_by_subsidy += int(rows.size)", "pass",
