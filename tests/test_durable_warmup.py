@@ -12,7 +12,8 @@ The fix (``model/rules/durables.py``): a household enters the market only when i
 car fetches toward the down payment, can pay the cash part (``DurableMarket.can_pay``); the first day's pool is
 the stationary pool of such households (``_seed_pool``); a shopper whose savings later fall short drops the
 purchase after ``durable_saving_wait_days``. Measured after the fix on the same settings, seeds 0-5: year 2 /
-year 1 from 0.97 to 1.13, mean 1.04 (sd 0.055): the 4% trend and sampling noise.
+year 1 from 0.97 to 1.11, mean 1.03 (sd 0.052; seeds 0-3, the ones tested: mean 1.06): the 4% trend and
+sampling noise.
 """
 
 from __future__ import annotations
@@ -64,19 +65,20 @@ def runs():
 
 def test_car_sales_do_not_climb_without_a_cause(runs):
     """Without conditions, tools or trend uncertainty, car sales grow by the city's trend (4% a year) and
-    sampling noise (sd of one seed's ratio about 0.05, of the four seeds' mean about 0.03), not by 42%."""
+    sampling noise (sd of one seed's ratio about 0.05, of the four seeds' mean about 0.026), not by 42%: the mean
+    within 0.05 of 1.04 (measured 1.06; before the fix 1.35)."""
     ratios = [sales[2022] / sales[2021] for sales, _ in runs]
-    assert 0.98 < np.mean(ratios) < 1.10, ratios
+    assert 0.99 < np.mean(ratios) < 1.09, ratios
 
 
 def test_the_first_day_market_is_the_stationary_one(runs):
-    """The shoppers in the market on the first day are as many as over the next two years (before the fix: 742
-    on the first day, 1,980 at day 720). Each later count moves with the season (the first day's pool is seeded
+    """The shoppers in the market on the first day are as many as over the next two years (before the fix, seed 0:
+    562 on the first day, 1,808 at day 600). Each later count moves with the season (the first day's pool is seeded
     at the year's average rate) and with sampling noise (about 5% at these counts): measured after the fix, the
-    first day's count is 0.93 to 1.10 of the later counts' mean in seeds 0-3, and no later count is more than
-    17% from it."""
+    first day's count is 0.97 to 1.04 of the later counts' mean in seeds 0-3 (before the fix 0.38), and no later
+    count is more than 12% from it."""
     for _, in_market in runs:
         first, later = in_market[0], np.array(in_market[1:])
         assert first > 200, in_market  # at scale 0.01 Tianjin has about 48,000 households
-        assert 0.88 < first / later.mean() < 1.12, in_market
-        assert np.all(np.abs(later / first - 1.0) < 0.25), in_market
+        assert 0.9 < first / later.mean() < 1.1, in_market
+        assert np.all(np.abs(later / first - 1.0) < 0.2), in_market
