@@ -344,8 +344,8 @@ class CityEconomy(mesa.Model):
         consumption = hh.consumption_month_yuan * self.income_index[day] * (1.0 - p.durable_share_of_consumption)
         transfer = (income - consumption - self.expected_durable_cash_month
                     + p.savings_buffer_adjustment_per_month * (hh.savings_yuan - self.savings_buffer_yuan))
-        # A household shopping for a car keeps what it saves liquid, for the down payment: without this a
-        # shopper whose buffer is below the down payment could never buy without a subsidy.
+        # A household shopping for a car keeps what it saves liquid, for the down payment: it entered the market
+        # able to pay (DurableMarket.can_pay), and moving its savings to other wealth could leave it short.
         if hh.n:
             np.copyto(transfer, 0.0, where=self.car_market.in_market[:, 0])
         income_yuan, consumption_yuan = float(income.sum()), float(consumption.sum())
