@@ -807,10 +807,11 @@ class DurableMarket:
             merch_expected += np.where(covered & (gov[buying] > 0), merch[buying], 0.0)
             if effect.scraps_old_item(self.kind):
                 scrap_expected |= covered & (gov[buying] > 0)
+        # What each one's old item fetches (cars; zero for appliances), kept beside ``buying`` as it is filtered.
+        old_value = self.old_item_value_yuan(rows[buying], items[buying], day, pool.column("value_z")[buying])
         if self.kind == "cars":
             # The old car goes toward the new one's down payment: sold (its used value) or, to claim a
             # scrappage subsidy, scrapped (the recycler's price).
-            old_value = self.old_item_value_yuan(rows[buying], items[buying], day, pool.column("value_z")[buying])
             proceeds = np.where(scrap_expected, params.car_scrap_value_yuan, old_value)
             cash_needed = np.maximum(self.cash_outlay_yuan - gov_expected - proceeds, 0.0)
         else:
@@ -818,15 +819,14 @@ class DurableMarket:
         affordable = hh.savings_yuan[rows[buying]] >= cash_needed
         if not affordable.all():
             self._give_up(day, buying[~affordable])
-            buying = buying[affordable]
+            buying, old_value = buying[affordable], old_value[affordable]
         if self.items > 1 and not offers and buying.size > 1:  # one entry is its household's first
-            buying = buying[first_item_of_each_household(rows[buying], self.in_market)]
+            first = first_item_of_each_household(rows[buying], self.in_market)
+            buying, old_value = buying[first], old_value[first]
         if buying.size == 0:
             return
         buyers, bought = rows[buying], items[buying]
         household_weight = hh.weight
-        value_z = pool.column("value_z")[buying]
-        old_value = self.old_item_value_yuan(buyers, bought, day, value_z)
         # Who claims: a share take-up of eligible buyers, and every buyer who needs the subsidy to pay.
         claims = ((pool.column("claim")[buying] < self.take_up)
                   | (hh.savings_yuan[buyers] < np.maximum(self.cash_outlay_yuan - old_value, 0.0)))
