@@ -344,10 +344,13 @@ class CityEconomy(mesa.Model):
         consumption = hh.consumption_month_yuan * self.income_index[day] * (1.0 - p.durable_share_of_consumption)
         transfer = (income - consumption - self.expected_durable_cash_month
                     + p.savings_buffer_adjustment_per_month * (hh.savings_yuan - self.savings_buffer_yuan))
-        # A household shopping for a car keeps what it saves liquid, for the down payment: it entered the market
-        # able to pay (DurableMarket.can_pay), and moving its savings to other wealth could leave it short.
+        # A household shopping for a good it saves toward (``DurableMarket.saves_while_shopping``: cars) keeps what
+        # it saves liquid, for the down payment: it entered the market able to pay (``DurableMarket.can_pay``), and
+        # moving its savings to other wealth could leave it short.
         if hh.n:
-            np.copyto(transfer, 0.0, where=self.car_market.in_market[:, 0])
+            for market in (self.car_market, self.appliance_market):
+                if market.saves_while_shopping:
+                    np.copyto(transfer, 0.0, where=market.in_market.any(axis=1))
         income_yuan, consumption_yuan = float(income.sum()), float(consumption.sum())
         # savings += income - consumption - transfer, in the arrays already made (household-sized: each new
         # one costs the machine more than the arithmetic).

@@ -332,8 +332,9 @@ class DurableMarket:
         self.entry_elasticity = params.durable_entry_elasticity[kind]
         self.take_up = params.durable_subsidy_take_up[kind]
         self.saving_wait_days = float(params.durable_saving_wait_days[kind])
-        # The monthly savings rule (``CityEconomy._monthly_savings``) keeps what a car shopper saves liquid, for
-        # the down payment; other households' savings stay near their usual buffer.
+        # Whether a shopper keeps what it saves liquid until it buys (the monthly savings rule,
+        # ``CityEconomy._monthly_savings``, reads it): for a car's down payment; an appliance is paid from the
+        # usual buffer.
         self.saves_while_shopping = kind == "cars"
         # The cash a purchase needs, which a windfall relieves.
         self.cash_outlay_yuan = params.car_down_payment_share * self.price if kind == "cars" else self.price
